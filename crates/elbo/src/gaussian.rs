@@ -1,0 +1,499 @@
+//! Gaussians with diagonal covariance: validated parameters, log-density and reparameterized
+//! sampling.
+//!
+//! Two types share one set of formulas:
+//!
+//! - [`Gaussian`]: the scalar family $\mathcal N(\mu, \sigma^2)$ that the gradient estimators of
+//!   [`crate::estimators`] differentiate with respect to its mean $\theta = \mu$;
+//! - [`DiagGaussian`]: $\mathcal N(\mu, \operatorname{diag}(\sigma^2))$ on $\mathbb R^d$, the shape of
+//!   a VAE's approximate posterior $q_\phi(z \mid x)$ and of its prior $p(z) = \mathcal N(0, I)$.
+//!
+//! Sampling is always written as the *reparameterization* $x = \mu + \sigma \odot \varepsilon$,
+//! $\varepsilon \sim \mathcal N(0, I)$: the randomness $\varepsilon$ does not depend on the
+//! parameters, so $x$ is a differentiable function of $(\mu, \sigma)$. Every sampler takes an
+//! explicit seed. (The closed-form KL divergence between two diagonal Gaussians lives with the
+//! other divergences in [`crate::info`].)
+//!
+//! ```
+//! use elbo::gaussian::DiagGaussian;
+//! use elbo::ndarray::array;
+//!
+//! let q = DiagGaussian::new(array![0.5, -1.0], array![1.0, 0.1])?;
+//! let z = q.sample(1000, 7);                      // 1000 × 2, row i is μ + σ ⊙ εᵢ
+//! assert_eq!(z.dim(), (1000, 2));
+//! let lp = q.log_density(z.row(0))?;               // ln q(z₀)
+//! assert!(lp.is_finite());
+//! # Ok::<(), elbo::gaussian::GaussianError>(())
+//! ```
+
+use crate::rand::rngs::SmallRng;
+use crate::rand::{Rng, SeedableRng};
+use crate::rand_distr::StandardNormal;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
+use std::f64::consts::PI;
+
+/// ½ ln(2π), the normalising constant of a standard normal density in nats.
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// Why a Gaussian could not be built or evaluated. Each message names the bad parameter.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GaussianError {
+    /// A component of the mean μ is NaN or infinite.
+    #[error("mean μ[{index}] = {value} is not finite")]
+    BadMean {
+        /// Which component (0 for a scalar Gaussian).
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// A standard deviation σ is not finite or not strictly positive.
+    #[error("standard deviation σ[{index}] = {value} must be finite and > 0")]
+    BadStdDev {
+        /// Which component (0 for a scalar Gaussian).
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// A log-variance ln σ² is NaN or so large or small that σ is 0 or infinite.
+    #[error("log-variance ln σ²[{index}] = {value} does not give a finite σ > 0")]
+    BadLogVar {
+        /// Which component.
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// μ and σ have different lengths.
+    #[error("μ has {mean} components but σ has {std_dev}")]
+    Shape {
+        /// Length of μ.
+        mean: usize,
+        /// Length of σ.
+        std_dev: usize,
+    },
+    /// A Gaussian on ℝ⁰ was requested.
+    #[error("a Gaussian needs dimension d ≥ 1")]
+    Empty,
+    /// A point or noise vector has the wrong number of components.
+    #[error("{what} has {got} components but the Gaussian has dimension {expected}")]
+    Dimension {
+        /// What was passed: "x", "ε", …
+        what: &'static str,
+        /// Its number of components.
+        got: usize,
+        /// The Gaussian's dimension d.
+        expected: usize,
+    },
+}
+
+fn check_mean(index: usize, value: f64) -> Result<(), GaussianError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(GaussianError::BadMean { index, value })
+    }
+}
+
+fn check_std_dev(index: usize, value: f64) -> Result<(), GaussianError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(GaussianError::BadStdDev { index, value })
+    }
+}
+
+/// The scalar normal distribution $\mathcal N(\mu, \sigma^2)$, with density
+///
+/// $$p(x) = \frac{1}{\sqrt{2\pi}\,\sigma} \exp\!\Big(-\frac{(x-\mu)^2}{2\sigma^2}\Big).$$
+///
+/// This is the $p_\theta = \mathcal N(\theta, \sigma^2)$ of question 2(c): the estimators in
+/// [`crate::estimators`] differentiate $\mathbb E_{x \sim p_\theta}[f(x)]$ with respect to
+/// $\theta = \mu$, using either the reparameterization $x = \mu + \sigma\varepsilon$
+/// ([`Gaussian::reparameterize`]) or the score $\nabla_\mu \ln p(x) = (x - \mu)/\sigma^2$
+/// ([`Gaussian::score_mean`]).
+///
+/// ```
+/// use elbo::gaussian::Gaussian;
+/// let p = Gaussian::new(2.0, 0.5)?;
+/// assert_eq!(p.reparameterize(1.0), 2.5);                 // μ + σ ε
+/// assert!((p.score_mean(2.5) - 2.0).abs() < 1e-12);       // (x − μ)/σ²
+/// assert!(Gaussian::new(0.0, -1.0).is_err());
+/// # Ok::<(), elbo::gaussian::GaussianError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gaussian {
+    mean: f64,
+    std_dev: f64,
+}
+
+impl Gaussian {
+    /// $\mathcal N(\mu, \sigma^2)$ from its mean μ and standard deviation σ.
+    ///
+    /// # Errors
+    /// [`GaussianError::BadMean`] if μ is not finite, [`GaussianError::BadStdDev`] unless σ is
+    /// finite and strictly positive.
+    pub fn new(mean: f64, std_dev: f64) -> Result<Self, GaussianError> {
+        check_mean(0, mean)?;
+        check_std_dev(0, std_dev)?;
+        Ok(Gaussian { mean, std_dev })
+    }
+
+    /// The standard normal $\mathcal N(0, 1)$.
+    pub fn standard() -> Self {
+        Gaussian {
+            mean: 0.0,
+            std_dev: 1.0,
+        }
+    }
+
+    /// The mean μ.
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// The standard deviation σ.
+    pub fn std_dev(&self) -> f64 {
+        self.std_dev
+    }
+
+    /// The variance σ².
+    pub fn variance(&self) -> f64 {
+        self.std_dev * self.std_dev
+    }
+
+    /// $\ln p(x) = -\tfrac12 \ln(2\pi) - \ln\sigma - \tfrac{(x-\mu)^2}{2\sigma^2}$, in nats.
+    pub fn log_density(&self, x: f64) -> f64 {
+        let u = (x - self.mean) / self.std_dev;
+        -HALF_LN_2PI - self.std_dev.ln() - 0.5 * u * u
+    }
+
+    /// The reparameterization $x = \mu + \sigma\varepsilon$ of a standard-normal draw ε.
+    #[inline]
+    pub fn reparameterize(&self, eps: f64) -> f64 {
+        self.mean + self.std_dev * eps
+    }
+
+    /// The score with respect to the mean, $\nabla_\mu \ln p(x) = (x-\mu)/\sigma^2$.
+    #[inline]
+    pub fn score_mean(&self, x: f64) -> f64 {
+        (x - self.mean) / (self.std_dev * self.std_dev)
+    }
+
+    /// `n` draws $x_i = \mu + \sigma\varepsilon_i$ from the stream seeded by `seed`.
+    pub fn sample(&self, n: usize, seed: u64) -> Array1<f64> {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        Array1::from_shape_fn(n, |_| self.reparameterize(rng.sample(StandardNormal)))
+    }
+}
+
+/// The Gaussian $\mathcal N(\mu, \operatorname{diag}(\sigma_1^2, \dots, \sigma_d^2))$ on
+/// $\mathbb R^d$: independent coordinates $x_j \sim \mathcal N(\mu_j, \sigma_j^2)$, so
+///
+/// $$\ln p(x) = -\frac d2 \ln(2\pi) - \sum_{j=1}^d \ln\sigma_j
+///              - \frac12 \sum_{j=1}^d \Big(\frac{x_j - \mu_j}{\sigma_j}\Big)^2 .$$
+///
+/// A VAE encoder outputs $(\mu, \ln\sigma^2)$, hence [`DiagGaussian::from_log_var`]; sampling is
+/// the reparameterization $z = \mu + \sigma \odot \varepsilon$ (Kingma & Welling 2014, §2.4).
+///
+/// ```
+/// use elbo::gaussian::DiagGaussian;
+/// use elbo::ndarray::array;
+/// let prior = DiagGaussian::standard(3)?;
+/// // ln N(0; 0, I₃) = −(3/2) ln 2π
+/// let lp = prior.log_density(array![0.0, 0.0, 0.0].view())?;
+/// assert!((lp + 1.5 * (2.0 * std::f64::consts::PI).ln()).abs() < 1e-12);
+/// // the error names the bad parameter
+/// let err = DiagGaussian::new(array![0.0, 1.0], array![1.0, 0.0]).unwrap_err();
+/// assert_eq!(err.to_string(), "standard deviation σ[1] = 0 must be finite and > 0");
+/// # Ok::<(), elbo::gaussian::GaussianError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagGaussian {
+    mean: Array1<f64>,
+    std_dev: Array1<f64>,
+}
+
+impl DiagGaussian {
+    /// $\mathcal N(\mu, \operatorname{diag}(\sigma^2))$ from the mean vector μ and the standard
+    /// deviations σ.
+    ///
+    /// # Errors
+    /// [`GaussianError::Empty`] for d = 0, [`GaussianError::Shape`] if the lengths differ, and
+    /// [`GaussianError::BadMean`] / [`GaussianError::BadStdDev`] naming the first bad component.
+    pub fn new(mean: Array1<f64>, std_dev: Array1<f64>) -> Result<Self, GaussianError> {
+        if mean.len() != std_dev.len() {
+            return Err(GaussianError::Shape {
+                mean: mean.len(),
+                std_dev: std_dev.len(),
+            });
+        }
+        if mean.is_empty() {
+            return Err(GaussianError::Empty);
+        }
+        for (j, (&m, &s)) in mean.iter().zip(&std_dev).enumerate() {
+            check_mean(j, m)?;
+            check_std_dev(j, s)?;
+        }
+        Ok(DiagGaussian { mean, std_dev })
+    }
+
+    /// From the mean and the log-variances an encoder outputs: $\sigma_j = \exp(\tfrac12 \ln\sigma_j^2)$.
+    ///
+    /// # Errors
+    /// As [`DiagGaussian::new`], with [`GaussianError::BadLogVar`] when a log-variance is NaN or
+    /// gives σ = 0 or ∞ in floating point.
+    pub fn from_log_var(mean: Array1<f64>, log_var: ArrayView1<f64>) -> Result<Self, GaussianError> {
+        if mean.len() != log_var.len() {
+            return Err(GaussianError::Shape {
+                mean: mean.len(),
+                std_dev: log_var.len(),
+            });
+        }
+        let std_dev = log_var.mapv(|lv| (0.5 * lv).exp());
+        for (j, (&s, &lv)) in std_dev.iter().zip(log_var).enumerate() {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(GaussianError::BadLogVar { index: j, value: lv });
+            }
+        }
+        DiagGaussian::new(mean, std_dev)
+    }
+
+    /// The standard normal $\mathcal N(0, I_d)$, the VAE prior $p(z)$.
+    ///
+    /// # Errors
+    /// [`GaussianError::Empty`] for d = 0.
+    pub fn standard(dim: usize) -> Result<Self, GaussianError> {
+        DiagGaussian::new(Array1::zeros(dim), Array1::ones(dim))
+    }
+
+    /// $\mathcal N(\mu, s^2 I)$: the same standard deviation `s` in every coordinate.
+    ///
+    /// # Errors
+    /// As [`DiagGaussian::new`].
+    pub fn isotropic(mean: Array1<f64>, s: f64) -> Result<Self, GaussianError> {
+        let d = mean.len();
+        DiagGaussian::new(mean, Array1::from_elem(d, s))
+    }
+
+    /// The dimension d.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// The mean vector μ.
+    pub fn mean(&self) -> ArrayView1<'_, f64> {
+        self.mean.view()
+    }
+
+    /// The standard deviations σ.
+    pub fn std_dev(&self) -> ArrayView1<'_, f64> {
+        self.std_dev.view()
+    }
+
+    /// The variances σ².
+    pub fn variance(&self) -> Array1<f64> {
+        self.std_dev.mapv(|s| s * s)
+    }
+
+    /// Coordinate `j` as a scalar [`Gaussian`], or `None` if `j ≥ d`.
+    pub fn marginal(&self, j: usize) -> Option<Gaussian> {
+        Some(Gaussian {
+            mean: *self.mean.get(j)?,
+            std_dev: self.std_dev[j],
+        })
+    }
+
+    /// The differential entropy $H = \frac d2 \ln(2\pi e) + \sum_j \ln\sigma_j$, in nats.
+    pub fn entropy(&self) -> f64 {
+        let d = self.dim() as f64;
+        d * (HALF_LN_2PI + 0.5) + self.std_dev.iter().map(|s| s.ln()).sum::<f64>()
+    }
+
+    fn check_len(&self, what: &'static str, got: usize) -> Result<(), GaussianError> {
+        if got == self.dim() {
+            Ok(())
+        } else {
+            Err(GaussianError::Dimension {
+                what,
+                got,
+                expected: self.dim(),
+            })
+        }
+    }
+
+    /// $\ln p(x)$ in nats (see the type's documentation for the formula).
+    ///
+    /// # Errors
+    /// [`GaussianError::Dimension`] if `x` does not have d components.
+    pub fn log_density(&self, x: ArrayView1<f64>) -> Result<f64, GaussianError> {
+        self.check_len("x", x.len())?;
+        Ok(self.log_density_unchecked(x))
+    }
+
+    fn log_density_unchecked(&self, x: ArrayView1<f64>) -> f64 {
+        let mut quad = 0.0;
+        let mut log_sigma = 0.0;
+        Zip::from(&x)
+            .and(&self.mean)
+            .and(&self.std_dev)
+            .for_each(|&x, &m, &s| {
+                let u = (x - m) / s;
+                quad += u * u;
+                log_sigma += s.ln();
+            });
+        -(self.dim() as f64) * HALF_LN_2PI - log_sigma - 0.5 * quad
+    }
+
+    /// $\ln p(x_i)$ for every row $x_i$ of an n × d matrix.
+    ///
+    /// # Errors
+    /// [`GaussianError::Dimension`] if the rows do not have d components.
+    pub fn log_density_rows(&self, xs: ArrayView2<f64>) -> Result<Array1<f64>, GaussianError> {
+        self.check_len("each row of x", xs.ncols())?;
+        Ok(xs.rows().into_iter().map(|r| self.log_density_unchecked(r)).collect())
+    }
+
+    /// The reparameterization $x = \mu + \sigma \odot \varepsilon$ of one noise vector ε.
+    ///
+    /// # Errors
+    /// [`GaussianError::Dimension`] if ε does not have d components.
+    pub fn reparameterize(&self, eps: ArrayView1<f64>) -> Result<Array1<f64>, GaussianError> {
+        self.check_len("ε", eps.len())?;
+        Ok(&self.mean + &(&self.std_dev * &eps))
+    }
+
+    /// Row-wise reparameterization of an n × d noise matrix: row i becomes $\mu + \sigma\odot\varepsilon_i$.
+    ///
+    /// # Errors
+    /// [`GaussianError::Dimension`] if the rows do not have d components.
+    pub fn reparameterize_rows(&self, eps: ArrayView2<f64>) -> Result<Array2<f64>, GaussianError> {
+        self.check_len("each row of ε", eps.ncols())?;
+        Ok(&eps * &self.std_dev + &self.mean)
+    }
+
+    /// `n` standard-normal noise rows ε (n × d), from the stream seeded by `seed`; feed them to
+    /// [`DiagGaussian::reparameterize_rows`] when the noise itself is needed (e.g. for gradients).
+    pub fn noise(&self, n: usize, seed: u64) -> Array2<f64> {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        Array2::from_shape_simple_fn((n, self.dim()), || rng.sample(StandardNormal))
+    }
+
+    /// `n` draws (n × d): row i is $\mu + \sigma\odot\varepsilon_i$ with ε from [`DiagGaussian::noise`]
+    /// for the same seed.
+    pub fn sample(&self, n: usize, seed: u64) -> Array2<f64> {
+        let mut x = self.noise(n, seed);
+        for mut row in x.rows_mut() {
+            Zip::from(&mut row)
+                .and(&self.mean)
+                .and(&self.std_dev)
+                .for_each(|x, &m, &s| *x = m + s * *x);
+        }
+        x
+    }
+}
+
+/// $\mathcal N(x; \mu, \sigma^2)$ as a density value (not its log), for the rare place where the
+/// density itself is wanted; it underflows to 0 far in the tails, where [`Gaussian::log_density`]
+/// does not.
+pub fn normal_pdf(x: f64, mean: f64, std_dev: f64) -> f64 {
+    let u = (x - mean) / std_dev;
+    (-0.5 * u * u).exp() / ((2.0 * PI).sqrt() * std_dev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn constructors_name_the_bad_parameter() {
+        assert!(matches!(Gaussian::new(f64::NAN, 1.0), Err(GaussianError::BadMean { index: 0, .. })));
+        for s in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+            assert!(matches!(Gaussian::new(0.0, s), Err(GaussianError::BadStdDev { .. })), "σ = {s}");
+        }
+        let e = DiagGaussian::new(array![0.0, f64::INFINITY], array![1.0, 1.0]).unwrap_err();
+        assert_eq!(e.to_string(), "mean μ[1] = inf is not finite");
+        let e = DiagGaussian::new(array![0.0], array![1.0, 1.0]).unwrap_err();
+        assert_eq!(e, GaussianError::Shape { mean: 1, std_dev: 2 });
+        assert_eq!(DiagGaussian::standard(0).unwrap_err(), GaussianError::Empty);
+        let e = DiagGaussian::from_log_var(array![0.0], array![1e4].view()).unwrap_err();
+        assert!(matches!(e, GaussianError::BadLogVar { index: 0, .. }));
+    }
+
+    #[test]
+    fn scalar_and_diagonal_log_densities_agree_with_the_density() {
+        let p = Gaussian::new(0.3, 1.7).unwrap();
+        for x in [-3.0, 0.0, 0.3, 2.5] {
+            assert!((p.log_density(x) - normal_pdf(x, 0.3, 1.7).ln()).abs() < 1e-12);
+        }
+        let q = DiagGaussian::new(array![0.3, -1.0], array![1.7, 0.2]).unwrap();
+        let x = array![1.0, -0.9];
+        let want = q.marginal(0).unwrap().log_density(1.0) + q.marginal(1).unwrap().log_density(-0.9);
+        assert!((q.log_density(x.view()).unwrap() - want).abs() < 1e-12);
+        let rows = q.log_density_rows(array![[1.0, -0.9], [0.3, -1.0]].view()).unwrap();
+        assert!((rows[0] - want).abs() < 1e-12);
+        assert!(matches!(
+            q.log_density(array![1.0].view()),
+            Err(GaussianError::Dimension { got: 1, expected: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn density_integrates_to_one() {
+        // Trapezoid rule on [μ − 12σ, μ + 12σ].
+        let p = Gaussian::new(-0.4, 0.7).unwrap();
+        let (a, b, m) = (-0.4 - 12.0 * 0.7, -0.4 + 12.0 * 0.7, 20_000);
+        let h = (b - a) / m as f64;
+        let s: f64 = (0..=m)
+            .map(|i| {
+                let w = if i == 0 || i == m { 0.5 } else { 1.0 };
+                w * p.log_density(a + i as f64 * h).exp()
+            })
+            .sum();
+        assert!((s * h - 1.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn sampling_is_the_reparameterization_of_the_noise_and_reproducible() {
+        let q = DiagGaussian::new(array![1.0, -2.0, 0.0], array![0.5, 2.0, 1.0]).unwrap();
+        let eps = q.noise(50, 11);
+        let x = q.sample(50, 11);
+        assert_eq!(x, q.reparameterize_rows(eps.view()).unwrap());
+        assert_eq!(x.row(3), q.reparameterize(eps.row(3)).unwrap());
+        assert_eq!(x, q.sample(50, 11));
+        assert_ne!(x, q.sample(50, 12));
+    }
+
+    #[test]
+    fn sample_moments_match_the_parameters() {
+        // 200 000 draws: the sample mean has standard error σ/√n ≈ 0.0045 σ; allow 5 of them.
+        let q = DiagGaussian::new(array![1.0, -2.0], array![0.5, 2.0]).unwrap();
+        let n = 200_000;
+        let x = q.sample(n, 3);
+        let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+        let var = x.var_axis(ndarray::Axis(0), 1.0);
+        for j in 0..2 {
+            let s = q.std_dev()[j];
+            assert!((mean[j] - q.mean()[j]).abs() < 5.0 * s / (n as f64).sqrt());
+            // sample variance: standard error σ²·√(2/n)
+            assert!((var[j] - s * s).abs() < 5.0 * s * s * (2.0 / n as f64).sqrt());
+        }
+    }
+
+    #[test]
+    fn score_is_the_derivative_of_the_log_density() {
+        let p = Gaussian::new(0.8, 1.3).unwrap();
+        let h = 1e-6;
+        for x in [-1.0, 0.8, 3.0] {
+            let up = Gaussian::new(0.8 + h, 1.3).unwrap().log_density(x);
+            let down = Gaussian::new(0.8 - h, 1.3).unwrap().log_density(x);
+            assert!(((up - down) / (2.0 * h) - p.score_mean(x)).abs() < 1e-8);
+        }
+    }
+
+    #[test]
+    fn entropy_matches_the_closed_form() {
+        let q = DiagGaussian::from_log_var(array![0.0, 5.0], array![0.0, 2.0_f64.ln()].view()).unwrap();
+        let want = (2.0 * PI * std::f64::consts::E).ln() + 0.5 * 2.0_f64.ln();
+        assert!((q.entropy() - want).abs() < 1e-12);
+    }
+}

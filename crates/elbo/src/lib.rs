@@ -1,0 +1,57 @@
+//! # elbo — the support crate of the ELBO notebooks
+//!
+//! Every notebook in `notebooks/` starts with
+//!
+//! ```text
+//! :dep elbo = { path = "../crates/elbo" }
+//! use elbo::prelude::*;
+//! ```
+//!
+//! and then only tells the story: the mathematics lives here, one module per topic, so that the
+//! function behind any equation in a notebook is one step away.
+//!
+//! | module | what it holds | notebook |
+//! |---|---|---|
+//! | [`info`] | discrete distributions, entropy, cross-entropy, KL, Jensen–Shannon, total variation | 1 |
+//! | [`gaussian`] | diagonal Gaussians: log-density, closed-form KL, reparameterized sampling | 2, 3 |
+//! | [`estimators`] | Monte Carlo gradient estimators (pathwise, score function, baselines), quadrature | 2 |
+//! | [`data`] | the IDX (MNIST) reader, splits, batching, binarization | 3 |
+//! | [`vae`] | layers with hand-written backward passes, encoder/decoder, ELBO, IWAE, Adam, training | 3 |
+//! | [`check`] | executable checks that print what they verified and panic when the maths is wrong | all |
+//! | [`plot`] | figures (SVG) that display inline in evcxr and save to files | all |
+//! | [`table`] | polars `DataFrame`s displayed as HTML tables | all |
+//!
+//! Conventions: natural logarithms (nats) unless a unit says otherwise; f64 for information theory
+//! and Monte Carlo estimators, f32 for the VAE; every random routine takes an explicit seed.
+
+pub mod check;
+pub mod data;
+pub mod estimators;
+pub mod gaussian;
+pub mod info;
+pub mod plot;
+pub mod table;
+pub mod vae;
+
+/// Whether the notebooks should run their fast configuration: true when the environment variable
+/// `ELBO_FAST` is set to anything but `0` (the test command sets it; `cargo xtask render` does not).
+pub fn fast_mode() -> bool {
+    std::env::var("ELBO_FAST").is_ok_and(|v| v != "0")
+}
+
+/// The numeric base, re-exported at the pinned versions so a notebook needs a single `:dep`.
+pub use ndarray;
+pub use ndarray_rand;
+pub use ndarray_rand::{rand, rand_distr};
+pub use plotters;
+pub use polars;
+
+/// What a notebook imports with `use elbo::prelude::*;`.
+pub mod prelude {
+    pub use crate::check;
+    pub use crate::fast_mode;
+    pub use crate::plot::{Chart, Figure};
+    pub use crate::table::Table;
+    pub use ndarray::{array, s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+    pub use polars::prelude::{df, DataFrame, NamedFrom, Series};
+}

@@ -1,0 +1,151 @@
+//! Figures that display inline in evcxr (as SVG) and save to files.
+//!
+//! A notebook cell can show one rich output, so a [`Figure`] is the unit: one chart, an image
+//! grid, or several of them side by side ([`Figure::hstack`]).
+//!
+//! ```
+//! use elbo::plot::Chart;
+//! let n: Vec<f64> = (1..=100).map(f64::from).collect();
+//! let err: Vec<f64> = n.iter().map(|n| 1.0 / n.sqrt()).collect();
+//! let fig = Chart::new("Monte Carlo error")
+//!     .x_label("samples n")
+//!     .y_label("|error|")
+//!     .log_x()
+//!     .log_y()
+//!     .line("1/√n", &n, &err)
+//!     .render()
+//!     .unwrap();
+//! assert!(fig.svg().contains("Monte Carlo error"));
+//! ```
+
+mod chart;
+mod image;
+mod png;
+
+pub use chart::{Chart, Values};
+pub use image::image_grid;
+
+use std::path::Path;
+
+/// Why a figure could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// A series has no points (or all were filtered out).
+    #[error("series `{0}` has no points to plot")]
+    Empty(String),
+    /// x and y (or band bounds) of a series differ in length.
+    #[error("series `{series}`: {what} has {got} values but x has {expected}")]
+    Length {
+        series: String,
+        what: &'static str,
+        got: usize,
+        expected: usize,
+    },
+    /// A value is NaN or infinite, or non-positive on a logarithmic axis.
+    #[error("series `{series}`: value {value} at index {index} cannot be drawn on {axis}")]
+    BadValue {
+        series: String,
+        index: usize,
+        value: f64,
+        axis: &'static str,
+    },
+    /// An image grid was given the wrong shape.
+    #[error("image grid: {0}")]
+    Shape(String),
+    /// The drawing backend failed.
+    #[error("drawing failed: {0}")]
+    Backend(String),
+}
+
+/// A rendered figure: an SVG document with its pixel size.
+#[derive(Clone, PartialEq)]
+pub struct Figure {
+    svg: String,
+    width: u32,
+    height: u32,
+}
+
+impl Figure {
+    /// Wraps an SVG document of the given size.
+    pub fn from_svg(svg: String, width: u32, height: u32) -> Self {
+        Figure { svg, width, height }
+    }
+
+    /// The SVG source.
+    pub fn svg(&self) -> &str {
+        &self.svg
+    }
+
+    /// Width and height in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Places figures side by side, top-aligned, in one SVG.
+    pub fn hstack(figures: &[Figure]) -> Figure {
+        let width = figures.iter().map(|f| f.width).sum();
+        let height = figures.iter().map(|f| f.height).max().unwrap_or(0);
+        let mut svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#
+        );
+        let mut x = 0;
+        for f in figures {
+            // A nested <svg> with an x offset keeps each figure's own coordinate system.
+            svg.push_str(&format!(r#"<svg x="{x}" y="0" width="{}" height="{}">"#, f.width, f.height));
+            svg.push_str(strip_xml_header(&f.svg));
+            svg.push_str("</svg>");
+            x += f.width;
+        }
+        svg.push_str("</svg>");
+        Figure { svg, width, height }
+    }
+
+    /// Writes the SVG to `path` (conventionally ending in `.svg`).
+    pub fn save(&self, path: impl AsRef<Path>) -> std::io::Result<()> {
+        std::fs::write(path, &self.svg)
+    }
+
+    /// The evcxr display hook: shows the figure inline in Jupyter.
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
+            strip_xml_header(&self.svg)
+        );
+    }
+}
+
+/// evcxr falls back to `Debug` when it cannot display a cell's value richly, which happens when
+/// the cell also declares a variable whose type it has to infer from later use (`vec![]` then
+/// `push`). The message says how to fix that; the notebook runner treats it as a failure.
+impl std::fmt::Debug for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "<elbo::Figure {}×{} not displayed: give this cell's new variables explicit types \
+             (e.g. `let v: Vec<f64> = vec![];`) so evcxr can show it>",
+            self.width, self.height
+        )
+    }
+}
+
+fn strip_xml_header(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hstack_adds_widths_and_keeps_the_tallest_height() {
+        let a = Figure::from_svg("<svg width=\"10\" height=\"5\"></svg>".into(), 10, 5);
+        let b = Figure::from_svg("<?xml version=\"1.0\"?><svg></svg>".into(), 20, 7);
+        let s = Figure::hstack(&[a, b]);
+        assert_eq!(s.size(), (30, 7));
+        assert!(s.svg().contains(r#"<svg x="10""#));
+        assert!(!s.svg().contains("<?xml"));
+    }
+}

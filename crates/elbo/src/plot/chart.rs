@@ -1,0 +1,486 @@
+//! [`Chart`]: a small builder for the line, band and scatter plots the notebooks draw.
+
+use super::{Figure, PlotError};
+use ndarray::{Array1, ArrayView1};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Anything a series can be made of: slices, vectors and 1-D arrays of `f64` or `f32`.
+pub trait Values {
+    /// The values as `f64`.
+    fn values(self) -> Vec<f64>;
+}
+
+macro_rules! impl_values {
+    ($($t:ty),*) => {$(
+        impl Values for &[$t] { fn values(self) -> Vec<f64> { self.iter().map(|&v| v as f64).collect() } }
+        impl Values for &Vec<$t> { fn values(self) -> Vec<f64> { self.as_slice().values() } }
+        impl Values for Vec<$t> { fn values(self) -> Vec<f64> { self.as_slice().values() } }
+        impl<const N: usize> Values for &[$t; N] { fn values(self) -> Vec<f64> { self.as_slice().values() } }
+        impl Values for &Array1<$t> { fn values(self) -> Vec<f64> { self.iter().map(|&v| v as f64).collect() } }
+        impl Values for ArrayView1<'_, $t> { fn values(self) -> Vec<f64> { self.iter().map(|&v| v as f64).collect() } }
+    )*};
+}
+impl_values!(f64, f32);
+
+/// Ten distinguishable colours (the "tab10" palette), used in order of the series.
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Line,
+    Dashed,
+    Points,
+    /// A shaded band between `lo` and `hi` (the series' `y` is unused).
+    Band {
+        lo: Vec<f64>,
+        hi: Vec<f64>,
+    },
+    /// A horizontal reference line at `y[0]` across the whole x range.
+    HLine,
+}
+
+#[derive(Debug, Clone)]
+struct Series {
+    name: String,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    kind: Kind,
+    color: RGBColor,
+}
+
+/// A 2-D chart: lines, dashed lines, points, shaded bands and reference lines on linear or
+/// logarithmic axes. Colours follow the order series are added; a band takes the colour of the
+/// series added just before it, so `.line(..).band(..)` draws an estimate with its error band.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    title: String,
+    x_label: String,
+    y_label: String,
+    size: (u32, u32),
+    log_x: bool,
+    log_y: bool,
+    x_range: Option<(f64, f64)>,
+    y_range: Option<(f64, f64)>,
+    legend: SeriesLabelPosition,
+    series: Vec<Series>,
+    next_color: usize,
+}
+
+impl Chart {
+    /// A new empty chart with a title, 640×400 pixels.
+    pub fn new(title: impl Into<String>) -> Self {
+        Chart {
+            title: title.into(),
+            x_label: String::new(),
+            y_label: String::new(),
+            size: (640, 400),
+            log_x: false,
+            log_y: false,
+            x_range: None,
+            y_range: None,
+            legend: SeriesLabelPosition::UpperRight,
+            series: Vec::new(),
+            next_color: 0,
+        }
+    }
+
+    /// Label of the horizontal axis.
+    pub fn x_label(mut self, label: impl Into<String>) -> Self {
+        self.x_label = label.into();
+        self
+    }
+
+    /// Label of the vertical axis.
+    pub fn y_label(mut self, label: impl Into<String>) -> Self {
+        self.y_label = label.into();
+        self
+    }
+
+    /// Size in pixels.
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = (width, height);
+        self
+    }
+
+    /// Logarithmic horizontal axis (all x must be positive).
+    pub fn log_x(mut self) -> Self {
+        self.log_x = true;
+        self
+    }
+
+    /// Logarithmic vertical axis (all y must be positive).
+    pub fn log_y(mut self) -> Self {
+        self.log_y = true;
+        self
+    }
+
+    /// Fixes the horizontal range instead of fitting it to the data.
+    pub fn x_range(mut self, lo: f64, hi: f64) -> Self {
+        self.x_range = Some((lo, hi));
+        self
+    }
+
+    /// Fixes the vertical range instead of fitting it to the data.
+    pub fn y_range(mut self, lo: f64, hi: f64) -> Self {
+        self.y_range = Some((lo, hi));
+        self
+    }
+
+    /// Where the legend goes (default: upper right).
+    pub fn legend(mut self, position: SeriesLabelPosition) -> Self {
+        self.legend = position;
+        self
+    }
+
+    fn push(mut self, name: &str, x: Vec<f64>, y: Vec<f64>, kind: Kind) -> Self {
+        let color = match kind {
+            Kind::Band { .. } if self.next_color > 0 => PALETTE[(self.next_color - 1) % 10],
+            _ => {
+                self.next_color += 1;
+                PALETTE[(self.next_color - 1) % 10]
+            }
+        };
+        self.series.push(Series {
+            name: name.to_string(),
+            x,
+            y,
+            kind,
+            color,
+        });
+        self
+    }
+
+    /// A solid line through `(x[i], y[i])`.
+    pub fn line(self, name: &str, x: impl Values, y: impl Values) -> Self {
+        self.push(name, x.values(), y.values(), Kind::Line)
+    }
+
+    /// A dashed line through `(x[i], y[i])`, e.g. a closed-form curve under a simulated one.
+    pub fn dashed(self, name: &str, x: impl Values, y: impl Values) -> Self {
+        self.push(name, x.values(), y.values(), Kind::Dashed)
+    }
+
+    /// Points at `(x[i], y[i])`.
+    pub fn points(self, name: &str, x: impl Values, y: impl Values) -> Self {
+        self.push(name, x.values(), y.values(), Kind::Points)
+    }
+
+    /// A shaded band from `lo[i]` to `hi[i]` over `x[i]`, in the colour of the previous series.
+    pub fn band(self, name: &str, x: impl Values, lo: impl Values, hi: impl Values) -> Self {
+        let x = x.values();
+        let kind = Kind::Band {
+            lo: lo.values(),
+            hi: hi.values(),
+        };
+        self.push(name, x, Vec::new(), kind)
+    }
+
+    /// A dashed horizontal reference line at height `y`.
+    pub fn hline(self, name: &str, y: f64) -> Self {
+        self.push(name, Vec::new(), vec![y], Kind::HLine)
+    }
+
+    /// Points coloured by an integer class label (e.g. the digit), one legend entry per class.
+    pub fn classes(mut self, x: impl Values, y: impl Values, labels: &[u8]) -> Self {
+        let (x, y) = (x.values(), y.values());
+        if labels.len() != x.len() {
+            // Reported by `render` as a length error on the first class series.
+            return self.push("classes", x, Vec::new(), Kind::Points);
+        }
+        let mut classes: Vec<u8> = labels.to_vec();
+        classes.sort_unstable();
+        classes.dedup();
+        for c in classes {
+            let idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+            let xs = idx.iter().map(|&i| x[i]).collect();
+            let ys = idx.iter().map(|&i| y[i]).collect();
+            self.series.push(Series {
+                name: c.to_string(),
+                x: xs,
+                y: ys,
+                kind: Kind::Points,
+                color: PALETTE[c as usize % 10],
+            });
+        }
+        self.next_color = 0;
+        self
+    }
+
+    /// Draws the chart.
+    pub fn render(&self) -> Result<Figure, PlotError> {
+        self.validate()?;
+        let (x0, x1) = match self.x_range {
+            Some(r) => r,
+            None => padded(self.all_x(), self.log_x, 0.0),
+        };
+        let (y0, y1) = match self.y_range {
+            Some(r) => r,
+            None => padded(self.all_y(), self.log_y, 0.05),
+        };
+        let (w, h) = self.size;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            root.fill(&WHITE).map_err(backend)?;
+            match (self.log_x, self.log_y) {
+                (false, false) => self.draw(&root, x0..x1, y0..y1, (x0, x1))?,
+                (true, false) => self.draw(&root, (x0..x1).log_scale(), y0..y1, (x0, x1))?,
+                (false, true) => self.draw(&root, x0..x1, (y0..y1).log_scale(), (x0, x1))?,
+                (true, true) => {
+                    self.draw(&root, (x0..x1).log_scale(), (y0..y1).log_scale(), (x0, x1))?
+                }
+            }
+            root.present().map_err(backend)?;
+        }
+        Ok(Figure::from_svg(svg, w, h))
+    }
+
+    fn draw<'a, X, Y>(
+        &self,
+        root: &DrawingArea<SVGBackend<'a>, Shift>,
+        xs: X,
+        ys: Y,
+        (x0, x1): (f64, f64),
+    ) -> Result<(), PlotError>
+    where
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(64)
+            .build_cartesian_2d(xs, ys)
+            .map_err(backend)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(backend)?;
+        let mut legend = false;
+        // Bands first so that lines and points are drawn on top of them.
+        let order = self
+            .series
+            .iter()
+            .filter(|s| matches!(s.kind, Kind::Band { .. }))
+            .chain(self.series.iter().filter(|s| !matches!(s.kind, Kind::Band { .. })));
+        for s in order {
+            let color = s.color;
+            let pts = || s.x.iter().copied().zip(s.y.iter().copied());
+            let anno = match &s.kind {
+                Kind::Line => chart.draw_series(LineSeries::new(pts(), color.stroke_width(2))),
+                Kind::Dashed => chart.draw_series(DashedLineSeries::new(
+                    pts(),
+                    8,
+                    5,
+                    color.stroke_width(2),
+                )),
+                Kind::Points => chart.draw_series(
+                    pts().map(|p| Circle::new(p, 2, color.mix(0.75).filled())),
+                ),
+                Kind::HLine => chart.draw_series(DashedLineSeries::new(
+                    [(x0, s.y[0]), (x1, s.y[0])],
+                    6,
+                    4,
+                    BLACK.mix(0.7).stroke_width(1),
+                )),
+                Kind::Band { lo, hi } => {
+                    let mut poly: Vec<(f64, f64)> = s.x.iter().copied().zip(hi.iter().copied()).collect();
+                    poly.extend(s.x.iter().copied().zip(lo.iter().copied()).rev());
+                    chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.2).filled())))
+                }
+            }
+            .map_err(backend)?;
+            if !s.name.is_empty() {
+                legend = true;
+                let kind = s.kind.clone();
+                anno.label(s.name.clone()).legend(move |(x, y)| -> DynElement<'static, SVGBackend<'a>, (i32, i32)> {
+                    match kind {
+                        Kind::Points => Circle::new((x + 10, y), 3, color.filled()).into_dyn(),
+                        Kind::Band { .. } => {
+                            Rectangle::new([(x, y - 5), (x + 20, y + 5)], color.mix(0.2).filled()).into_dyn()
+                        }
+                        Kind::HLine => PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7)).into_dyn(),
+                        _ => PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)).into_dyn(),
+                    }
+                });
+            }
+        }
+        if legend {
+            chart
+                .configure_series_labels()
+                .position(self.legend.clone())
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .draw()
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), PlotError> {
+        for s in &self.series {
+            let bad = |index: usize, value: f64, axis: &'static str| PlotError::BadValue {
+                series: s.name.clone(),
+                index,
+                value,
+                axis,
+            };
+            let check = |vals: &[f64], log: bool, axis: &'static str, log_axis: &'static str| {
+                for (i, &v) in vals.iter().enumerate() {
+                    if !v.is_finite() {
+                        return Err(bad(i, v, axis));
+                    }
+                    if log && v <= 0.0 {
+                        return Err(bad(i, v, log_axis));
+                    }
+                }
+                Ok(())
+            };
+            let len = |what: &'static str, got: usize| {
+                if got == s.x.len() {
+                    Ok(())
+                } else {
+                    Err(PlotError::Length {
+                        series: s.name.clone(),
+                        what,
+                        got,
+                        expected: s.x.len(),
+                    })
+                }
+            };
+            match &s.kind {
+                Kind::HLine => check(&s.y, self.log_y, "the y axis", "a logarithmic y axis")?,
+                Kind::Band { lo, hi } => {
+                    len("lower bound", lo.len())?;
+                    len("upper bound", hi.len())?;
+                    check(lo, self.log_y, "the y axis", "a logarithmic y axis")?;
+                    check(hi, self.log_y, "the y axis", "a logarithmic y axis")?;
+                }
+                _ => {
+                    len("y", s.y.len())?;
+                    check(&s.y, self.log_y, "the y axis", "a logarithmic y axis")?;
+                }
+            }
+            if !matches!(s.kind, Kind::HLine) {
+                if s.x.is_empty() {
+                    return Err(PlotError::Empty(s.name.clone()));
+                }
+                check(&s.x, self.log_x, "the x axis", "a logarithmic x axis")?;
+            }
+        }
+        if self.series.iter().all(|s| matches!(s.kind, Kind::HLine)) {
+            return Err(PlotError::Empty(self.title.clone()));
+        }
+        Ok(())
+    }
+
+    fn all_x(&self) -> impl Iterator<Item = f64> + '_ {
+        self.series.iter().flat_map(|s| s.x.iter().copied())
+    }
+
+    fn all_y(&self) -> impl Iterator<Item = f64> + '_ {
+        self.series.iter().flat_map(|s| {
+            let band: Box<dyn Iterator<Item = f64>> = match &s.kind {
+                Kind::Band { lo, hi } => Box::new(lo.iter().chain(hi.iter()).copied()),
+                _ => Box::new(std::iter::empty()),
+            };
+            s.y.iter().copied().chain(band)
+        })
+    }
+}
+
+/// The data range widened by `pad` of its width (in log space on a log axis), never empty.
+fn padded(values: impl Iterator<Item = f64>, log: bool, pad: f64) -> (f64, f64) {
+    let t = |v: f64| if log { v.log10() } else { v };
+    let (lo, hi) = values
+        .map(t)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if hi - lo > 1e-12 * (lo.abs() + hi.abs()).max(1e-300) {
+        let d = (hi - lo) * pad;
+        (lo - d, hi + d)
+    } else {
+        let d = if lo == 0.0 { 1.0 } else { 0.1 * lo.abs() };
+        (lo - d, hi + d)
+    };
+    if log {
+        (10f64.powf(lo), 10f64.powf(hi))
+    } else {
+        (lo, hi)
+    }
+}
+
+fn backend<E: std::fmt::Display>(e: E) -> PlotError {
+    PlotError::Backend(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_lines_bands_and_reference_lines() {
+        let x = [1.0, 2.0, 3.0];
+        let fig = Chart::new("t")
+            .line("est", &x, &[1.0, 2.0, 1.5])
+            .band("±2se", &x, &[0.5, 1.5, 1.0], &[1.5, 2.5, 2.0])
+            .hline("exact", 1.7)
+            .render()
+            .unwrap();
+        assert!(fig.svg().contains("<svg"));
+        assert!(fig.svg().contains("est"));
+        assert!(fig.svg().contains("polygon") || fig.svg().contains("<path"));
+    }
+
+    #[test]
+    fn log_axes_reject_non_positive_values() {
+        let err = Chart::new("t").log_y().line("s", &[1.0, 2.0], &[1.0, 0.0]).render();
+        assert!(matches!(err, Err(PlotError::BadValue { index: 1, .. })), "{err:?}");
+    }
+
+    #[test]
+    fn mismatched_lengths_are_an_error() {
+        let err = Chart::new("t").line("s", &[1.0, 2.0], &[1.0]).render();
+        assert!(err.unwrap_err().to_string().contains("y has 1 values but x has 2"));
+    }
+
+    #[test]
+    fn nan_is_an_error_not_a_gap() {
+        let err = Chart::new("t").points("s", &[1.0, 2.0], &[f64::NAN, 1.0]).render();
+        assert!(matches!(err, Err(PlotError::BadValue { index: 0, .. })));
+    }
+
+    #[test]
+    fn classes_get_one_legend_entry_each() {
+        let fig = Chart::new("latent")
+            .classes(&[0.0, 1.0, 2.0], &[0.0, 1.0, 0.5], &[3, 7, 3])
+            .render()
+            .unwrap();
+        assert!(fig.svg().contains(">3<") && fig.svg().contains(">7<"));
+    }
+
+    #[test]
+    fn constant_data_still_gets_a_range() {
+        assert_eq!(padded([2.0, 2.0].into_iter(), false, 0.05), (1.8, 2.2));
+        let (lo, hi) = padded([10.0, 1000.0].into_iter(), true, 0.0);
+        assert!((lo - 10.0).abs() < 1e-9 && (hi - 1000.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,110 @@
+"""Execute one notebook in a fresh kernel, cell by cell, and report each cell as a JSON line.
+
+Used by `cargo xtask test` and `cargo xtask render`; not meant to be run by hand.
+
+evcxr reports a panic or a top-level `?` error as a successful execution whose only trace is
+text on stderr, so a cell fails here if it produced an `error` output (compile errors) *or* wrote
+anything to stderr, or if a figure or table fell back to its text form. Execution stops at the first failing cell.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def failure(cell):
+    """The failure message of an executed cell, or None if it succeeded."""
+    errors = []
+    stderr = []
+    for out in cell.get("outputs", []):
+        plain = out.get("data", {}).get("text/plain", "")
+        if "<elbo::Figure" in plain or "<elbo::Table" in plain:
+            errors.append(plain.strip())
+        if out.get("output_type") == "error":
+            tb = "\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}"
+            errors.append(ANSI.sub("", tb))
+        elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+            stderr.append(out.get("text", ""))
+    if errors:
+        return "\n".join(errors).strip()
+    text = ANSI.sub("", "".join(stderr))
+    # The backtrace adds nothing for a notebook reader: keep what comes before it.
+    text = text.split("stack backtrace:")[0].split("note: run with `RUST_BACKTRACE")[0].strip()
+    if stderr:
+        return text or "the cell wrote to stderr"
+    return None
+
+
+def emit(**event):
+    print(json.dumps(event), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("notebook")
+    ap.add_argument("--output", required=True)
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    ap.add_argument("--kernel", default="rust")
+    args = ap.parse_args()
+
+    nb = nbformat.read(args.notebook, as_version=4)
+    workdir = os.path.dirname(os.path.abspath(args.notebook))
+    client = NotebookClient(
+        nb,
+        kernel_name=args.kernel,
+        timeout=args.timeout,
+        allow_errors=True,
+        startup_timeout=120,
+        resources={"metadata": {"path": workdir}},
+    )
+    code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+    emit(event="start", cells=len(nb.cells), code_cells=code_cells)
+    failed = False
+    start = time.time()
+    try:
+        with client.setup_kernel():
+            code_index = 0
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                code_index += 1
+                t0 = time.time()
+                message = None
+                try:
+                    client.execute_cell(cell, index)
+                    message = failure(cell)
+                except CellTimeoutError:
+                    message = f"timed out after {args.timeout} s"
+                except DeadKernelError as e:
+                    message = f"the kernel died: {e}"
+                first = next((l for l in cell.source.splitlines() if l.strip()), "")
+                emit(
+                    event="cell",
+                    cell=index + 1,
+                    code_cell=code_index,
+                    seconds=round(time.time() - t0, 2),
+                    first_line=first[:100],
+                    failure=message,
+                )
+                if message:
+                    failed = True
+                    break
+    except Exception as e:  # kernel could not start, etc.
+        emit(event="cell", cell=0, code_cell=0, seconds=0, first_line="(kernel start-up)",
+             failure=f"{type(e).__name__}: {e}")
+        failed = True
+    nbformat.write(nb, args.output)
+    emit(event="end", seconds=round(time.time() - start, 2), failed=failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

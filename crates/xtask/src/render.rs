@@ -1,0 +1,175 @@
+//! `cargo xtask render`: execute every notebook in a fresh kernel (full configuration) and
+//! write the rendered solutions to `site/`, replacing the previous `site/` only on success.
+
+use crate::execute::{execute, notebooks, Outcome};
+use crate::setup::{ensure, mathjax_dir, Env};
+use crate::util::{copy_dir, fail, run, secs, Result};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Instant;
+
+/// The MathJax configuration nbconvert's pages load, relative to the page.
+const MATHJAX_URL: &str = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe";
+
+pub fn run_render(only: Option<&str>) -> Result<()> {
+    let start = Instant::now();
+    let env = ensure()?;
+    crate::sync::check(&env)?;
+    let nbs = notebooks(&env.root.join("notebooks"), only)?;
+    let site = env.root.join("site");
+    let tmp = env.root.join("site.tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    println!("render: executing {} notebooks in fresh kernels (full configuration)", nbs.len());
+    let mut outcomes = Vec::new();
+    for (i, nb) in nbs.iter().enumerate() {
+        let label = format!("[{}/{}]", i + 1, nbs.len());
+        let out = execute(&env, nb, &tmp.join(format!("{}.ipynb", nb.name)), false, &label)?;
+        if !out.passed() {
+            std::fs::remove_dir_all(&tmp)?;
+            fail!("render: {} failed; the previous site/ is left as it was", nb.name);
+        }
+        outcomes.push(out);
+    }
+    export_html(&env, &tmp, &outcomes)?;
+    write_index(&tmp, &outcomes)?;
+    check_offline(&tmp)?;
+    // Swap in the new site: an interrupted render never leaves a half-written site/.
+    let old = env.root.join("site.old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if site.exists() {
+        std::fs::rename(&site, &old)?;
+    }
+    std::fs::rename(&tmp, &site)?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    println!(
+        "render: wrote {} ({} notebooks) in {}; open site/index.html",
+        site.display(),
+        outcomes.len(),
+        secs(start.elapsed().as_secs_f64())
+    );
+    Ok(())
+}
+
+fn export_html(env: &Env, dir: &Path, outcomes: &[Outcome]) -> Result<()> {
+    let mut cmd = env.tool("jupyter");
+    cmd.args(["nbconvert", "--to", "html", "--template", "elbo", "--log-level", "WARN"])
+        .arg(format!(
+            "--TemplateExporter.extra_template_basedirs={}",
+            env.root.join("crates/xtask/templates").display()
+        ))
+        .arg(format!("--HTMLExporter.mathjax_url={MATHJAX_URL}"))
+        .arg("--output-dir")
+        .arg(dir);
+    for o in outcomes {
+        cmd.arg(dir.join(format!("{}.ipynb", o.name)));
+    }
+    run(&mut cmd)?;
+    copy_dir(&mathjax_dir(env)?, &dir.join("assets/mathjax"))
+}
+
+/// Refuses pages that would load anything from the network (the site must work offline).
+fn check_offline(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(&p)?;
+        for needle in ["src=\"http", "src='http", "@import url(http", "import(\"http"] {
+            if let Some(i) = html.find(needle) {
+                let end = (i + 120).min(html.len());
+                fail!(
+                    "render: {} would load from the network: {}",
+                    p.display(),
+                    html.get(i..end).unwrap_or(needle)
+                );
+            }
+        }
+        for link in html.match_indices("<link").map(|(i, _)| &html[i..html[i..].find('>').map_or(html.len(), |j| i + j)]) {
+            if link.contains("href=\"http") {
+                fail!("render: {} would load a stylesheet from the network: {link}", p.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Title (first `# ` heading) and sub-question headings (`## `) of an executed notebook.
+fn outline(ipynb: &Path) -> Result<(String, Vec<String>)> {
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(ipynb)?)?;
+    let mut title = None;
+    let mut parts = Vec::new();
+    for cell in nb["cells"].as_array().into_iter().flatten() {
+        if cell["cell_type"] != "markdown" {
+            continue;
+        }
+        let src = match &cell["source"] {
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => String::new(),
+        };
+        for line in src.lines() {
+            if let Some(t) = line.strip_prefix("# ") {
+                title.get_or_insert_with(|| t.trim().to_string());
+            } else if let Some(t) = line.strip_prefix("## ") {
+                parts.push(t.trim().to_string());
+            }
+        }
+    }
+    let name = ipynb.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    Ok((title.unwrap_or(name), parts))
+}
+
+fn write_index(dir: &Path, outcomes: &[Outcome]) -> Result<()> {
+    let mut rows = String::new();
+    for o in outcomes {
+        let (title, parts) = outline(&dir.join(format!("{}.ipynb", o.name)))?;
+        let mut links = format!(
+            r#"<a href="{n}.html">solution</a> · <a href="{n}.ipynb">executed notebook</a>"#,
+            n = o.name
+        );
+        if dir.join("pdf").join(format!("{}.pdf", o.name)).exists() {
+            links.push_str(&format!(r#" · <a href="pdf/{}.pdf">PDF</a>"#, o.name));
+        }
+        if dir.join("student").join(format!("{}.ipynb", o.name)).exists() {
+            links.push_str(&format!(r#" · <a href="student/{}.ipynb">student notebook</a>"#, o.name));
+        }
+        let parts: String = parts.iter().map(|p| format!("<li>{}</li>", escape(p))).collect();
+        rows.push_str(&format!(
+            "<section><h2><a href=\"{n}.html\">{t}</a></h2><p class=\"links\">{links}</p>\
+             <p class=\"meta\">{c} code cells · ran in {s}</p><ul>{parts}</ul></section>\n",
+            n = o.name,
+            t = escape(&title),
+            c = o.code_cells,
+            s = secs(o.seconds),
+        ));
+    }
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>ELBO — worked solutions</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.5; }}
+h1 {{ margin-bottom: .2rem; }} section {{ border-top: 1px solid #ddd; padding: .6rem 0; }}
+h2 {{ font-size: 1.2rem; margin: .3rem 0; }} a {{ color: #1f5fa8; }} .meta {{ color: #666; font-size: .9rem; margin: 0; }}
+.links {{ margin: .2rem 0; }} ul {{ margin: .3rem 0 .3rem 1.2rem; padding: 0; }}
+</style></head>
+<body><h1>ELBO — worked solutions</h1>
+<p>Information theory, the reparameterization trick and variational autoencoders, as executable Rust notebooks.
+Each page was executed top to bottom in a fresh kernel by <code>cargo xtask render</code>.</p>
+{rows}</body></html>
+"#
+    );
+    std::fs::write(dir.join("index.html"), html)?;
+    Ok(())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

@@ -1,0 +1,27 @@
+//! `cargo xtask sync`: regenerate each notebook's `.ipynb` from its `.rs` script (or back).
+
+use crate::setup::{ensure, Env};
+use crate::util::{fail, run, spawn_status, Result};
+
+fn script(env: &Env) -> std::path::PathBuf {
+    env.root.join("crates/xtask/py/notebook_sync.py")
+}
+
+pub fn run_sync(from_ipynb: bool) -> Result<()> {
+    let env = ensure()?;
+    let mut cmd = env.py();
+    cmd.arg(script(&env)).arg("write").arg(env.root.join("notebooks"));
+    if from_ipynb {
+        cmd.args(["--from", "ipynb"]);
+    }
+    run(&mut cmd)
+}
+
+/// Fails if a committed notebook carries outputs or a `.rs`/`.ipynb` pair has drifted.
+pub fn check(env: &Env) -> Result<()> {
+    let status = spawn_status(env.py().arg(script(env)).arg("check").arg(env.root.join("notebooks")))?;
+    if !status.success() {
+        fail!("notebooks are out of step (see above)");
+    }
+    Ok(())
+}

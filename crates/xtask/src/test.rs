@@ -1,0 +1,135 @@
+//! `cargo xtask test`: the workspace's cargo tests, notebook hygiene, the runner's own
+//! self-tests, then every notebook executed in a fresh kernel in fast mode.
+
+use crate::execute::{execute, notebooks, Notebook};
+use crate::setup::ensure;
+use crate::util::{secs, spawn_error, Result};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+pub struct Options {
+    pub only: Option<String>,
+    pub skip_cargo: bool,
+    pub skip_notebooks: bool,
+}
+
+/// What each scratch notebook of the runner's self-test must do: fail at this cell with a
+/// message containing this text.
+const SELF_TESTS: &[(&str, u64, &str)] = &[
+    ("failing-check", 3, "check failed: a deliberately wrong claim"),
+    ("panic", 2, "a deliberate panic"),
+    ("question-mark", 2, "a deliberate `?` error"),
+    ("compile-error", 2, "cannot find value `undefined_variable`"),
+];
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, ok: bool, what: String) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failures.push(what);
+        }
+    }
+}
+
+/// Runs everything; returns whether all passed. Ends with `N passed, N failed`.
+pub fn run_test(opts: &Options) -> Result<bool> {
+    let start = Instant::now();
+    let mut t = Tally::default();
+    if !opts.skip_cargo {
+        println!("test: cargo test --workspace");
+        cargo_test(&crate::util::root(), &mut t)?;
+    }
+    if !opts.skip_notebooks {
+        let env = ensure()?;
+        println!("test: notebook hygiene (no committed outputs, .rs and .ipynb in step)");
+        let hygiene = crate::sync::check(&env);
+        t.record(hygiene.is_ok(), format!("notebook hygiene: {}", hygiene.err().map(|e| e.0).unwrap_or_default()));
+
+        let out_dir = env.root.join("target/xtask/notebooks");
+        std::fs::create_dir_all(&out_dir)?;
+        if opts.only.is_none() {
+            println!("test: the notebook runner catches failures (scratch notebooks that must fail)");
+            let dir = env.root.join("crates/xtask/tests/notebooks");
+            for (i, (name, cell, text)) in SELF_TESTS.iter().enumerate() {
+                let nb = Notebook {
+                    name: name.to_string(),
+                    ipynb: dir.join(format!("{name}.ipynb")),
+                };
+                let label = format!("  self-test [{}/{}] must fail:", i + 1, SELF_TESTS.len());
+                let out = execute(&env, &nb, &out_dir.join(format!("self-test-{name}.ipynb")), true, &label)?;
+                let ok = out.failure.as_ref().is_some_and(|f| f.cell == *cell && f.message.contains(text));
+                println!("  self-test {name}: {}", if ok { "caught as expected ✓" } else { "NOT caught as expected ✗" });
+                t.record(ok, format!("runner self-test `{name}`: expected a failure at cell {cell} mentioning `{text}`"));
+            }
+        }
+        let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
+        println!("test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)", nbs.len());
+        for (i, nb) in nbs.iter().enumerate() {
+            let label = format!("[{}/{}]", i + 1, nbs.len());
+            let out = execute(&env, nb, &out_dir.join(format!("{}.ipynb", nb.name)), true, &label)?;
+            let what = match &out.failure {
+                Some(f) => format!("notebook {}: cell {}: {}", nb.name, f.cell, f.message.lines().next().unwrap_or("")),
+                None => String::new(),
+            };
+            t.record(out.passed(), what);
+        }
+    }
+    println!();
+    if !t.failures.is_empty() {
+        println!("failures:");
+        for f in &t.failures {
+            println!("  - {f}");
+        }
+    }
+    println!("test: finished in {}", secs(start.elapsed().as_secs_f64()));
+    println!("{} passed, {} failed", t.passed, t.failed);
+    Ok(t.failed == 0)
+}
+
+/// Runs `cargo test --workspace`, echoing its output and adding its counts to the tally.
+fn cargo_test(root: &Path, t: &mut Tally) -> Result<()> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
+        .current_dir(root)
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| spawn_error(&cmd, e))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut saw_result = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        // "test result: ok. 12 passed; 0 failed; 0 ignored; ..."
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            saw_result = true;
+            let count = |word: &str| {
+                rest.split([';', '.'])
+                    .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().parse::<u64>().ok()))
+                    .unwrap_or(0)
+            };
+            t.passed += count(" passed");
+            let failed = count(" failed");
+            t.failed += failed;
+            if failed > 0 {
+                t.failures.push(format!("cargo test: {failed} failed (see above)"));
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && t.failures.is_empty() {
+        t.record(false, format!("cargo test did not complete ({status}; see the compiler output above)"));
+    } else if !saw_result {
+        t.record(false, "cargo test ran no test binary".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Paths, process helpers and the error type shared by the subcommands.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+/// A failure that ends the command, with a message for the user.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error(format!("invalid JSON: {e}"))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Builds an [`Error`] from a format string.
+macro_rules! fail {
+    ($($t:tt)*) => { return Err($crate::util::Error(format!($($t)*))) };
+}
+pub(crate) use fail;
+
+/// The workspace root (two levels above this crate).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("xtask lives at crates/xtask")
+        .to_path_buf()
+}
+
+/// Runs `cmd`, inheriting stdio; an error names the command and how it ended.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = spawn_status(cmd)?;
+    if status.success() {
+        Ok(())
+    } else {
+        fail!("`{}` failed ({status})", describe(cmd))
+    }
+}
+
+/// Runs `cmd` and returns its exit status; a missing program is an error that says so.
+pub fn spawn_status(cmd: &mut Command) -> Result<ExitStatus> {
+    cmd.status().map_err(|e| spawn_error(cmd, e))
+}
+
+/// Runs `cmd` and returns its stdout; stderr is inherited.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| spawn_error(cmd, e))?;
+    if !out.status.success() {
+        fail!("`{}` failed ({})", describe(cmd), out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn spawn_error(cmd: &Command, e: std::io::Error) -> Error {
+    let prog = cmd.get_program().to_string_lossy().into_owned();
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error(format!("`{prog}` was not found on PATH. {}", install_hint(&prog)))
+    } else {
+        Error(format!("could not start `{}`: {e}", describe(cmd)))
+    }
+}
+
+fn install_hint(prog: &str) -> &'static str {
+    match Path::new(prog).file_name().and_then(|f| f.to_str()) {
+        Some("python3") => "Install Python 3.9 or newer with venv and pip (Debian/Ubuntu: `apt-get install python3 python3-venv python3-pip`).",
+        Some("cargo") => "Install Rust with rustup (https://rustup.rs) and open a new shell.",
+        _ => "Run `cargo xtask setup` first.",
+    }
+}
+
+pub fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Seconds as `12.3 s` or `2 min 05 s`.
+pub fn secs(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{} min {:02.0} s", (s / 60.0).floor(), s % 60.0)
+    }
+}
