@@ -60,9 +60,12 @@ check::within_se("E[x²] = θ² + 1", mean, se, theta * theta + 1.0, 4.0);
 // $\pm 2$ standard-error band.
 
 // %%
-// New variables get explicit types: evcxr needs them to display the figure this cell ends with.
-let (mut xs, mut est, mut lo, mut hi): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
-let (mut s, mut s2) = (0.0_f64, 0.0_f64);
+let mut xs: Vec<f64> = Vec::new();
+let mut est: Vec<f64> = Vec::new();
+let mut lo: Vec<f64> = Vec::new();
+let mut hi: Vec<f64> = Vec::new();
+let mut s: f64 = 0.0;
+let mut s2: f64 = 0.0;
 for (i, d) in draws.iter().enumerate() {
     s += d;
     s2 += d * d;
@@ -84,9 +87,11 @@ Chart::new("Running Monte Carlo estimate of E[x²]")
     .band("± 2 standard errors", &xs, &lo, &hi)
     .hline("exact θ² + 1", theta * theta + 1.0)
     .render()?
+    .show();
 
 // %% [markdown]
-// **Table.** polars frames show as HTML tables.
+// **Table.** polars frames show as HTML tables. A cell can also simply end with a figure or a
+// table; `.show()` displays it wherever it is called.
 
 // %%
 let thetas = [0.0, 0.5, 1.0, 1.5, 2.0];
@@ -96,4 +101,4 @@ let df = df!(
     "E[x²] exact" => &exact,
     "E[x] exact" => &thetas,
 )?;
-Table::new(df).caption("Moments of x ~ N(θ, 1)").decimals(2)
+Table::new(df).caption("Moments of x ~ N(θ, 1)").decimals(2).show();

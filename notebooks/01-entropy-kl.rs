@@ -60,6 +60,7 @@
 // :dep elbo = { path = "../crates/elbo" }
 use elbo::prelude::*;
 use elbo::info::*;
+use elbo::plotters::prelude::SeriesLabelPosition;
 use elbo::rand::{rngs::StdRng, SeedableRng};
 use std::f64::consts::LN_2;
 
@@ -204,23 +205,26 @@ check::all_close("√JS is symmetric: √JS(p, q_t) = √JS(q_t, p)", &js_sweep,
 check::le("√JS ≤ 1 (bits)", js_sweep.iter().cloned().fold(0.0, f64::max), 1.0, 0.0);
 check::le("TV ≤ 1", tv_sweep.iter().cloned().fold(0.0, f64::max), 1.0, 0.0);
 
-let left: Figure = Chart::new("KL between p = (½, ½) and q_t = (t, 1 − t)")
-    .x_label("t = q_t(x = 1)")
-    .y_label("nats")
-    .size(560, 400)
-    .line("D_KL(p‖q_t)", &ts, &forward)
-    .line("D_KL(q_t‖p)", &ts, &reverse)
-    .hline("ln 2", LN_2)
-    .points("part (a), t = 0.1", &[0.1, 0.1], &[kl_pq, kl_qp])
-    .render()?;
-let right: Figure = Chart::new("True metrics on the same pairs")
-    .x_label("t = q_t(x = 1)")
-    .y_label("distance")
-    .size(560, 400)
-    .line("√JS(p, q_t), bits", &ts, &js_sweep)
-    .line("TV(p, q_t)", &ts, &tv_sweep)
-    .render()?;
-Figure::hstack(&[left, right])
+Figure::hstack(&[
+    Chart::new("KL between p = (½, ½) and q_t = (t, 1 − t)")
+        .x_label("t = q_t(x = 1)")
+        .y_label("nats")
+        .size(560, 400)
+        .legend(SeriesLabelPosition::UpperMiddle)
+        .line("D_KL(p‖q_t)", &ts, &forward)
+        .line("D_KL(q_t‖p)", &ts, &reverse)
+        .hline("ln 2", LN_2)
+        .points("part (a), t = 0.1", &[0.1, 0.1], &[kl_pq, kl_qp])
+        .render()?,
+    Chart::new("True metrics on the same pairs")
+        .x_label("t = q_t(x = 1)")
+        .y_label("distance")
+        .size(560, 400)
+        .legend(SeriesLabelPosition::UpperMiddle)
+        .line("√JS(p, q_t), bits", &ts, &js_sweep)
+        .line("TV(p, q_t)", &ts, &tv_sweep)
+        .render()?,
+])
 
 // %% [markdown]
 // ## KL breaks the triangle inequality
@@ -263,9 +267,22 @@ println!("largest violation: p = {tp}, q = {tq}, r = {tr}, by {:.4} nats", worst
 println!("{kl_violations} of {} ordered triples on the grid violate the triangle inequality", m * m * m);
 
 // %% [markdown]
-// The search found a triple; recompute its three divergences from scratch and compare with the
-// two true metrics on the **same** triple. $\sqrt{JS}$ and $TV$ must satisfy the triangle
-// inequality there, and, to be sure it is not luck, on every one of the grid's triples.
+// **Why it fails.** Near $q$, a second-order Taylor expansion of $p \ln\frac{p}{q} - p + q$
+// (whose sum over $x$ is $D_{KL}(p\|q)$, since $\sum_x p = \sum_x q = 1$) gives
+//
+// $$D_{KL}(p\|q) \approx \frac12 \sum_x \frac{\big(p(x) - q(x)\big)^2}{q(x)}:$$
+//
+// for nearby distributions KL behaves like a *squared* distance. Squared lengths do not add
+// along a path: going half-way twice costs $2 \cdot (\frac12)^2 = \frac12$ of the direct route,
+// so for nearby $p$ and $r$ with $q$ half-way between them
+// $D_{KL}(p\|r) \approx 2\,\big[D_{KL}(p\|q) + D_{KL}(q\|r)\big]$, and the detour looks shorter.
+// Taking a square root, as $\sqrt{JS}$ does, restores a metric, and $TV$ (half the $\ell_1$
+// distance) is one outright: on two outcomes $TV\big((a, 1 - a), (c, 1 - c)\big) = \lvert a - c\rvert$
+// is the distance on a line, so with $q$ between $p$ and $r$ it even holds with equality.
+//
+// The next cell recomputes the triple the search found from scratch, checks these claims, and
+// compares KL with $\sqrt{JS}$ and $TV$ on the **same** triple and, to be sure the metrics do not
+// pass by luck, on every one of the grid's triples.
 
 // %%
 fn sides(
@@ -287,6 +304,30 @@ check::that(
 check::close("the gap found by the search, recomputed", kl_direct - kl_detour, worst.3, 1e-12);
 check::le("√JS obeys it on the same triple: √JS(p,r) ≤ √JS(p,q) + √JS(q,r)", js_direct, js_detour, 1e-12);
 check::le("TV obeys it on the same triple: TV(p,r) ≤ TV(p,q) + TV(q,r)", tv_direct, tv_detour, 1e-12);
+check::close("… with equality, as q lies between p and r", tv_direct, tv_detour, 1e-12);
+check::close("on two outcomes TV(p, r) = |a_p − a_r|", tv_direct, (tp.probs()[0] - tr.probs()[0]).abs(), 1e-15);
+
+// Nearby distributions on a line: p, the half-way point q, and r.
+let eps: f64 = 1e-3;
+let near_p: Pmf = Pmf::new([0.5 - eps, 0.5 + eps])?;
+let near_q: Pmf = Pmf::new([0.5, 0.5])?;
+let near_r: Pmf = Pmf::new([0.5 + eps, 0.5 - eps])?;
+let quadratic: f64 =
+    near_p.probs().iter().zip(near_q.probs()).map(|(a, b)| 0.5 * (a - b).powi(2) / b).sum();
+check::close_rel(
+    "nearby: D_KL(p‖q) ≈ ½ Σ (p − q)²/q",
+    kl_divergence(&near_p, &near_q, Unit::Nats)?,
+    quadratic,
+    1e-3,
+);
+let (near_direct, near_detour) =
+    sides(|a, b| kl_divergence(a, b, Unit::Nats), &near_p, &near_q, &near_r)?;
+check::close_rel(
+    "half-way twice: D_KL(p‖r) ≈ 2 [D_KL(p‖q) + D_KL(q‖r)]",
+    near_direct / near_detour,
+    2.0,
+    1e-2,
+);
 
 let js_table: Vec<Vec<f64>> = binary
     .iter()
@@ -326,13 +367,6 @@ Table::new(df!(
 .caption(format!("The triangle inequality on p = {tp}, q = {tq}, r = {tr}"))
 
 // %% [markdown]
-// KL behaves like a *squared* distance: for nearby distributions
-// $D_{KL}(p\|q) \approx \frac12 \sum_x \frac{(p(x) - q(x))^2}{q(x)}$, and squared lengths do not
-// add along a path (going half-way twice costs $2 \cdot (\frac12)^2 = \frac12$ of the direct
-// route), so a detour through a middle distribution $q$ looks "shorter". Taking the square
-// root, as $\sqrt{JS}$ does, restores a metric. (On two outcomes $TV(p,r) = \lvert a_p - a_r\rvert$
-// is just the distance on the line, so with $q$ in between it holds with equality.)
-//
 // ## All six quantities of part (a), in nats and bits
 //
 // Closed forms: $H(p) = \ln 2$ (one bit, a fair coin), $H(q) = -0.1 \ln 0.1 - 0.9 \ln 0.9$,
@@ -459,11 +493,11 @@ let worst_gap: f64 =
 check::le("H(p) ≤ H(p,q) for every pair (the largest H(p) − H(p,q) is ≤ 0)", worst_gap, 0.0, 0.0);
 
 let shown: usize = trials.min(2_000);
-let top: f64 = h_pq[..shown].iter().cloned().fold(0.0, f64::max);
+let top: f64 = h_p[..shown].iter().cloned().fold(0.0, f64::max);
 Chart::new("Cross-entropy never falls below entropy")
     .x_label("H(p) (nats)")
     .y_label("H(p, q) (nats)")
-    .legend(elbo::plotters::prelude::SeriesLabelPosition::UpperLeft)
+    .legend(SeriesLabelPosition::UpperLeft)
     .points("random pairs (p, q)", &h_p[..shown], &h_pq[..shown])
     .dashed("H(p, q) = H(p)", &[0.0, top], &[0.0, top])
     .render()?

@@ -126,10 +126,10 @@ fn relative_sd_theory(x: &Array1<f64>, a: f64, s: f64, k: usize) -> f64 {
 
 // %%
 let (a, s, k): (f64, f64, usize) = (1.0, 0.5, 1000);
-let dims = [1usize, 2, 4, 8, 16, 32, 64, 128];
+let dims: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 let reps: usize = if fast_mode() { 30 } else { 100 };
 let mut observations: Vec<Array1<f64>> = Vec::new();
-let (mut rms_rel, mut theory_rel, mut median_rel, mut log_err_prior) = (vec![], vec![], vec![], vec![]);
+let (mut rms_rel, mut theory_rel, mut median_rel, mut log_err_prior): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (vec![], vec![], vec![], vec![]);
 for &d in &dims {
     let x = DiagGaussian::isotropic(Array1::zeros(d), (a * a + s * s).sqrt())?.sample(1, 100 + d as u64).row(0).to_owned();
     let exact = log_px_exact(&x, a, s)?;
@@ -185,7 +185,7 @@ Figure::hstack(&[
 
 // %% [markdown]
 // Up to $d \approx 8$ the measured error follows the exact formula. Beyond that the exact
-// relative standard deviation explodes ($10^{4}$ at $d = 32$, $10^{25}$ at $d = 128$), and the
+// relative standard deviation explodes ($5 \cdot 10^{4}$ at $d = 32$, $10^{25}$ at $d = 128$), and the
 // *measured* error saturates at 100%: in a typical run none of the 1000 prior draws comes close to
 // the posterior, so $\hat p(x)$ is astronomically smaller than $p(x)$, and $\log \hat p(x)$ is off by
 // tens to hundreds of nats. The huge variance lives in draws so rare that we never see them. This
@@ -240,7 +240,7 @@ fn log_px_from_q(x: &Array1<f64>, a: f64, s: f64, widen: f64, k: usize, seed: u6
 }
 
 // %%
-let mut log_err_q = vec![];
+let mut log_err_q: Vec<f64> = vec![];
 for (i, x) in observations.iter().enumerate() {
     let exact = log_px_exact(x, a, s)?;
     let err: f64 = (0..reps)
@@ -249,7 +249,7 @@ for (i, x) in observations.iter().enumerate() {
     log_err_q.push(err / reps as f64);
 }
 // With q equal to the exact posterior every weight equals p(x): zero error from a single sample.
-let exact_128 = log_px_exact(&observations[7], a, s)?;
+let exact_128: f64 = log_px_exact(&observations[7], a, s)?;
 check::close("q = exact posterior: one sample gives log p(x) exactly", log_px_from_q(&observations[7], a, s, 1.0, 1, 9)?, exact_128, 1e-9);
 check::that("sampling from q beats the prior in every dimension", log_err_q.iter().zip(&log_err_prior).all(|(q, p)| q < p));
 check::le("at d = 128, sampling from q: mean |log p̂ − log p| below 0.5 nats", log_err_q[7], 0.5, 0.0);
@@ -350,9 +350,10 @@ fn closed_form_variances(theta: f64, sigma: f64) -> [f64; 3] {
 // samples; and a simulation with a million samples must agree with $2\theta$ within its standard error.
 
 // %%
-let rule = GaussHermite::new(8)?;
-let grid = [(0.0, 1.0), (0.7, 1.0), (1.5, 1.0), (-2.0, 1.0), (3.0, 1.0), (1.5, 0.5), (-1.0, 2.0)];
-let (mut means, mut want_means, mut vars, mut want_vars, mut ours, mut library) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+let rule: GaussHermite = GaussHermite::new(8)?;
+let grid: [(f64, f64); 7] = [(0.0, 1.0), (0.7, 1.0), (1.5, 1.0), (-2.0, 1.0), (3.0, 1.0), (1.5, 0.5), (-1.0, 2.0)];
+let (mut means, mut want_means, mut vars, mut want_vars, mut ours, mut library): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) =
+    (vec![], vec![], vec![], vec![], vec![], vec![]);
 for &(theta, sigma) in &grid {
     for j in 0..3 {
         let mean = rule.standard_expectation(|e| samples(theta, sigma, e)[j]);
@@ -374,7 +375,7 @@ check::all_close("every estimator is unbiased: E[g] = 2θ (quadrature, 7 (θ, σ
 check::all_close("Var g equals the closed forms (quadrature, exact)", &vars, &want_vars, 1e-9);
 check::all_close("the library's estimators compute the same samples g(ε)", &ours, &library, 1e-12);
 let n_check: u64 = if fast_mode() { 200_000 } else { 2_000_000 };
-let p = Gaussian::new(1.5, 1.0)?;
+let p: Gaussian = Gaussian::new(1.5, 1.0)?;
 for est in Estimator::COMPARED {
     let e = estimate(est, &Square, p, Sampling::new(n_check, 7).threads(2))?;
     check::within_se(&format!("{est}: Monte Carlo estimate of ∇θ E[x²] at θ = 1.5"), e.mean, e.std_error, gradient_exact(1.5), 4.0);
@@ -388,18 +389,18 @@ for est in Estimator::COMPARED {
 // speeds: the per-sample variances are $4$, $\theta^4 + 14\theta^2 + 15 = 51.6$ and $8\theta^2 + 6 = 24$.
 
 // %%
-let theta = 1.5;
-let p = Gaussian::new(theta, 1.0)?;
+let theta: f64 = 1.5;
+let p: Gaussian = Gaussian::new(theta, 1.0)?;
 let n_max: u64 = if fast_mode() { 20_000 } else { 200_000 };
-let checkpoints = log_spaced(20, n_max, 60);
+let checkpoints: Vec<u64> = log_spaced(20, n_max, 60);
 let traces: Vec<Trace> = Estimator::COMPARED
     .iter()
     .map(|&est| running(est, &Square, p, &checkpoints, 11))
     .collect::<Result<_, _>>()?;
 let bands: Vec<(Vec<f64>, Vec<f64>)> = traces.iter().map(|t| t.band(2.0)).collect();
-let lo = bands.iter().flat_map(|b| b.0.iter()).cloned().fold(f64::INFINITY, f64::min);
-let hi = bands.iter().flat_map(|b| b.1.iter()).cloned().fold(f64::NEG_INFINITY, f64::max);
-let mut panels = vec![];
+let lo: f64 = bands.iter().flat_map(|b| b.0.iter()).cloned().fold(f64::INFINITY, f64::min);
+let hi: f64 = bands.iter().flat_map(|b| b.1.iter()).cloned().fold(f64::NEG_INFINITY, f64::max);
+let mut panels: Vec<Figure> = vec![];
 for ((est, t), (blo, bhi)) in Estimator::COMPARED.iter().zip(&traces).zip(&bands) {
     let (n, mean, se) = t.last().unwrap();
     check::within_se(&format!("{est}: running estimate after n = {n}"), mean, se, gradient_exact(theta), 4.0);
@@ -428,15 +429,11 @@ Figure::hstack(&panels)
 
 // %%
 let n_max: u64 = if fast_mode() { 10_000 } else { 100_000 };
-let runs = if fast_mode() { 60 } else { 200 };
-let checkpoints = log_spaced(10, n_max, 25);
+let runs: usize = if fast_mode() { 60 } else { 200 };
+let checkpoints: Vec<u64> = log_spaced(10, n_max, 25);
 let ns: Vec<f64> = checkpoints.iter().map(|&n| n as f64).collect();
-let mut chart = Chart::new("RMS error of the gradient estimate, θ = 1.5, σ = 1")
-    .size(700, 420)
-    .x_label("samples n")
-    .y_label("rms |ĝₙ − 2θ|")
-    .log_x()
-    .log_y();
+// (label, measured rms error, label, exact √(Var g / n)) per estimator
+let mut curves: Vec<(String, Vec<f64>, String, Vec<f64>)> = vec![];
 for (j, est) in Estimator::COMPARED.into_iter().enumerate() {
     let err = rms_error(est, &Square, p, gradient_exact(theta), &checkpoints, runs, 23)?;
     let slope = log_log_slope(&ns, &err)?;
@@ -444,9 +441,20 @@ for (j, est) in Estimator::COMPARED.into_iter().enumerate() {
     let sd = closed_form_variances(theta, 1.0)[j].sqrt();
     let theory: Vec<f64> = ns.iter().map(|n| sd / n.sqrt()).collect();
     check::close_rel(&format!("{est}: rms error at n = {n_max} against √(Var g / n)"), err[err.len() - 1], theory[theory.len() - 1], 0.3);
-    chart = chart.line(&format!("{est} (slope {slope:.3})"), &ns, &err).dashed(&format!("exact √({:.1}/n)", sd * sd), &ns, &theory);
+    curves.push((format!("{est} (slope {slope:.3})"), err, format!("exact √({:.1}/n)", sd * sd), theory));
 }
-chart.render()?
+curves
+    .iter()
+    .fold(
+        Chart::new("RMS error of the gradient estimate, θ = 1.5, σ = 1")
+            .size(700, 420)
+            .x_label("samples n")
+            .y_label("rms |ĝₙ − 2θ|")
+            .log_x()
+            .log_y(),
+        |chart, (label, err, exact_label, exact)| chart.line(label, &ns, err).dashed(exact_label, &ns, exact),
+    )
+    .render()?
 
 // %% [markdown]
 // ### Empirical against closed-form variances
@@ -460,10 +468,10 @@ chart.render()?
 
 // %%
 let n_var: u64 = if fast_mode() { 200_000 } else { 2_000_000 };
-let (mut th_col, mut sg_col, mut z_col) = (vec![], vec![], vec![]);
+let (mut th_col, mut sg_col, mut z_col): (Vec<f64>, Vec<f64>, Vec<f64>) = (vec![], vec![], vec![]);
 let mut empirical: [Vec<f64>; 3] = Default::default();
 let mut closed: [Vec<f64>; 3] = Default::default();
-let fine = GaussHermite::new(16)?;
+let fine: GaussHermite = GaussHermite::new(16)?;
 for (i, &(theta, sigma)) in [(0.0, 1.0), (0.5, 1.0), (1.0, 1.0), (2.0, 1.0), (3.0, 1.0), (1.0, 0.5), (2.0, 2.0)].iter().enumerate() {
     let p = Gaussian::new(theta, sigma)?;
     let mut worst: f64 = 0.0;
@@ -481,7 +489,7 @@ for (i, &(theta, sigma)) in [(0.0, 1.0), (0.5, 1.0), (1.0, 1.0), (2.0, 1.0), (3.
 }
 check::le("every empirical variance is within 5 standard errors of its closed form", z_col.iter().cloned().fold(0.0, f64::max), 5.0, 0.0);
 check::that("the pathwise variance is the smallest in every row", (0..th_col.len()).all(|i| empirical[0][i] < empirical[2][i] && empirical[2][i] < empirical[1][i]));
-let df = df!(
+Table::new(df!(
     "θ" => &th_col,
     "σ" => &sg_col,
     "pathwise: sample" => &empirical[0],
@@ -491,8 +499,8 @@ let df = df!(
     "baseline b*: sample" => &empirical[2],
     "baseline b*: 8θ² + 6σ²" => &closed[2],
     "max |z|" => &z_col,
-)?;
-Table::new(df).caption(format!("Per-sample variance of each gradient estimator, n = {n_var} samples per entry")).decimals(3)
+)?)
+.caption(format!("Per-sample variance of each gradient estimator, n = {n_var} samples per entry")).decimals(3)
 
 // %% [markdown]
 // ### Gradient descent driven by each estimator
@@ -506,16 +514,12 @@ Table::new(df).caption(format!("Per-sample variance of each gradient estimator, 
 // $$\mathbb E[\theta_\infty^2] = \frac{\eta^2 V/m}{1 - (1 - 2\eta)^2} = \frac{\eta V}{4m(1 - \eta)} .$$
 
 // %%
-let settings = Descent { theta0: 3.0, sigma: 1.0, step: 0.05, iterations: 300, samples: 16 };
-let long = Descent { iterations: if fast_mode() { 4_000 } else { 20_000 }, ..settings };
+let settings: Descent = Descent { theta0: 3.0, sigma: 1.0, step: 0.05, iterations: 300, samples: 16 };
+let long: Descent = Descent { iterations: if fast_mode() { 4_000 } else { 20_000 }, ..settings };
 let steps: Vec<f64> = (0..=settings.iterations).map(|t| t as f64).collect();
-let mut chart = Chart::new("SGD on E[x²]: θₜ₊₁ = θₜ − η ĝₜ (η = 0.05, 16 samples per step)")
-    .size(760, 420)
-    .x_label("step t")
-    .y_label("θₜ");
+let mut paths: Vec<Vec<f64>> = vec![];
 for (j, est) in Estimator::COMPARED.into_iter().enumerate() {
-    let path = descend(est, &Square, &settings, 5)?;
-    chart = chart.line(&est.name(), &steps, &path);
+    paths.push(descend(est, &Square, &settings, 5)?);
     // the stationary spread, measured on a long run after a burn-in of 200 steps
     let tail = &descend(est, &Square, &long, 6)?[200..];
     let ms = tail.iter().map(|t| t * t).sum::<f64>() / tail.len() as f64;
@@ -523,7 +527,18 @@ for (j, est) in Estimator::COMPARED.into_iter().enumerate() {
     let want = settings.step * v0 / (4.0 * settings.samples as f64 * (1.0 - settings.step));
     check::close_rel(&format!("{est}: stationary E[θ²] against ηV/(4m(1−η))"), ms, want, 0.3);
 }
-chart.hline("optimum θ = 0", 0.0).render()?
+Estimator::COMPARED
+    .iter()
+    .zip(&paths)
+    .fold(
+        Chart::new("SGD on E[x²]: θₜ₊₁ = θₜ − η ĝₜ (η = 0.05, 16 samples per step)")
+            .size(760, 420)
+            .x_label("step t")
+            .y_label("θₜ"),
+        |chart, (est, path)| chart.line(&est.name(), &steps, path),
+    )
+    .hline("optimum θ = 0", 0.0)
+    .render()?
 
 // %% [markdown]
 // All three trajectories reach the optimum in about 30 steps, as the mean dynamics predict; the
@@ -609,13 +624,16 @@ fn pathwise_grad(theta: [f64; 4], u: f64, v: f64) -> [f64; 4] {
 // it give $\nabla_\theta J$ with error $O(h^2) \approx 10^{-10}$. The pathwise Monte Carlo estimate must
 // agree with this reference within 4 standard errors in every coordinate, and the quadrature of the
 // pathwise integrand (gradient inside the expectation) must agree with the finite difference of the
-// quadrature (gradient outside): that is $(*)$, checked numerically.
+// quadrature (gradient outside): that is $(*)$, checked numerically. The figure repeats the
+// comparison across inputs $u$ on a grid: the pathwise estimates of $\partial J/\partial\theta_1$
+// (through the mean) and $\partial J/\partial\theta_4$ (through the log standard deviation), with
+// their $\pm 2$ standard-error bands, against the quadrature-plus-finite-difference reference.
 
 // %%
-let u = 0.7;
-let theta_d = [0.8, -0.3, 0.4, -0.6];
-let gh = GaussHermite::new(200)?;
-let reference_grad = central_difference(|t: [f64; 4]| gh.standard_expectation(|v| loss(sampler(t, u, v))), theta_d, 1e-5);
+let u: f64 = 0.7;
+let theta_d: [f64; 4] = [0.8, -0.3, 0.4, -0.6];
+let gh: GaussHermite = GaussHermite::new(200)?;
+let reference_grad: [f64; 4] = central_difference(|t: [f64; 4]| gh.standard_expectation(|v| loss(sampler(t, u, v))), theta_d, 1e-5);
 let inside: Vec<f64> = (0..4).map(|i| gh.standard_expectation(|v| pathwise_grad(theta_d, u, v)[i])).collect();
 check::all_close("(*) holds: E[∇θ L(f)] by quadrature = ∇θ E[L(f)] by finite differences", &inside, &reference_grad, 1e-7);
 check::all_close("the chain rule matches a finite difference of L(f_θ(u, v)) at fixed v", 
@@ -623,22 +641,17 @@ check::all_close("the chain rule matches a finite difference of L(f_θ(u, v)) at
     &[-1.3, 0.2, 2.4].iter().flat_map(|&v| central_difference(|t: [f64; 4]| loss(sampler(t, u, v)), theta_d, 1e-6)).collect::<Vec<_>>(),
     1e-7);
 let n_d: u64 = if fast_mode() { 200_000 } else { 2_000_000 };
-let estimates = monte_carlo(|v| pathwise_grad(theta_d, u, v), Sampling::new(n_d, 31).threads(2))?;
+let estimates: [Estimate; 4] = monte_carlo(|v| pathwise_grad(theta_d, u, v), Sampling::new(n_d, 31).threads(2))?;
 for (i, (e, want)) in estimates.iter().zip(&reference_grad).enumerate() {
     check::within_se(&format!("pathwise ∂J/∂θ{} against quadrature + finite differences", i + 1), e.mean, e.std_error, *want, 4.0);
 }
 
-// %% [markdown]
-// The same comparison across inputs $u$: for each $u$ on a grid, the pathwise estimate of
-// $\partial J/\partial\theta_1$ (through the mean) and $\partial J/\partial\theta_4$ (through the log
-// standard deviation), with its $\pm 2$ standard-error band, against the quadrature-plus-finite-difference
-// reference.
-
 // %%
 let us: Vec<f64> = (0..=20).map(|i| -2.0 + 0.2 * i as f64).collect();
 let n_u: u64 = if fast_mode() { 20_000 } else { 200_000 };
-let (mut est1, mut est4, mut ref1, mut ref4, mut se1, mut se4) = (vec![], vec![], vec![], vec![], vec![], vec![]);
-let mut outside = 0;
+let (mut est1, mut est4, mut ref1, mut ref4, mut se1, mut se4): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) =
+    (vec![], vec![], vec![], vec![], vec![], vec![]);
+let mut outside: usize = 0;
 for (i, &u) in us.iter().enumerate() {
     let j = |t: [f64; 4]| gh.standard_expectation(|v| loss(sampler(t, u, v)));
     let r = central_difference(j, theta_d, 1e-5);
@@ -685,10 +698,10 @@ Figure::hstack(&[
 // unbiased.
 
 // %%
-let p = Gaussian::new(0.5, 1.0)?;
-let true_grad = normal_pdf(0.5, 0.0, 1.0);
+let p: Gaussian = Gaussian::new(0.5, 1.0)?;
+let true_grad: f64 = normal_pdf(0.5, 0.0, 1.0);
 // L(x) = 1[x > 0], whose derivative is 0 wherever it exists (a closure pair, kept inside a block)
-let (pathwise_step, score_step) = {
+let (pathwise_step, score_step): (Estimate, Estimate) = {
     let step = objective(|x: f64| if x > 0.0 { 1.0 } else { 0.0 }, |_x: f64| 0.0);
     (
         estimate(Estimator::Pathwise, &step, p, Sampling::new(n_check, 3))?,

@@ -25,14 +25,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let p = Gaussian::new(THETA, SIGMA)?;
     let threads = std::thread::available_parallelism().map_or(1, |k| k.get());
-    println!("n = {n}, θ = {THETA}, σ = {SIGMA}, threads = {threads}, best of {REPEATS} after a warm-up");
+    println!(
+        "n = {n}, θ = {THETA}, σ = {SIGMA}, threads = {threads}, best of {REPEATS} after a warm-up"
+    );
     let cases = [
         ("pathwise", Estimator::Pathwise),
         ("score-function", Estimator::Score),
         ("score+baseline", Estimator::ScoreOptimalBaseline),
     ];
     for (label, est) in cases {
-        let run = |n: u64, seed: u64| estimate(est, &Square, p, Sampling::new(n, seed).threads(threads));
+        let run =
+            |n: u64, seed: u64| estimate(est, &Square, p, Sampling::new(n, seed).threads(threads));
         run(n / 10 + 2, 0)?; // warm-up: page in code, spin up the cores
         let mut best = f64::INFINITY;
         let mut last = None;

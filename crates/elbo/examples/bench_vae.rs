@@ -10,7 +10,7 @@
 //! Prints one JSON line per measurement (`{"metric": …, "value": …, "better": …}`); every other
 //! line is log. `BENCH_EPOCHS` overrides the number of epochs (the benchmark's default is 10).
 
-use elbo::vae::{Trainer, TrainConfig, Vae, VaeConfig};
+use elbo::vae::{TrainConfig, Trainer, Vae, VaeConfig};
 use std::time::Instant;
 
 /// ε draws per test digit for the test −ELBO (as in `peer.py`).
@@ -42,9 +42,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let budget: f64 = std::env::var("BENCH_SECONDS").map_or(Ok(60.0), |v| v.parse())?;
         let mut t = TrainConfig::recipe(epochs);
         t.time_budget = Some(budget);
-        (VaeConfig { seed: 1, ..VaeConfig::deep_elu() }, t)
+        (
+            VaeConfig {
+                seed: 1,
+                ..VaeConfig::deep_elu()
+            },
+            t,
+        )
     } else {
-        (VaeConfig { seed: 1, ..VaeConfig::pytorch_example() }, TrainConfig { epochs, ..TrainConfig::default() })
+        (
+            VaeConfig {
+                seed: 1,
+                ..VaeConfig::pytorch_example()
+            },
+            TrainConfig {
+                epochs,
+                ..TrainConfig::default()
+            },
+        )
     };
     train_cfg.seed = 1;
     let flops = model_cfg.train_flops_per_example();
@@ -74,12 +89,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let samples_per_s = trained as f64 / seconds;
     if recipe {
-        emit(&format!("test -ELBO, recipe, {seconds:.0} s"), -test_elbo.mean_elbo(), "lower");
+        emit(
+            &format!("test -ELBO, recipe, {seconds:.0} s"),
+            -test_elbo.mean_elbo(),
+            "lower",
+        );
         emit("recipe epochs", done as f64, "higher");
     } else {
         emit("train samples/s", samples_per_s, "higher");
         emit("GFLOP/s", samples_per_s * flops / 1e9, "higher");
-        emit(&format!("test -ELBO after {done} epochs"), -test_elbo.mean_elbo(), "lower");
+        emit(
+            &format!("test -ELBO after {done} epochs"),
+            -test_elbo.mean_elbo(),
+            "lower",
+        );
     }
     if let Some(mb) = peak_rss_mb() {
         emit("peak RSS MB", mb, "lower");

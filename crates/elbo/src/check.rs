@@ -22,7 +22,9 @@ pub fn close(what: &str, got: f64, want: f64, tol: f64) {
     if diff <= tol {
         println!("✓ {what}: {got:.10} (expected {want:.10}, |Δ| = {diff:.2e} ≤ {tol:.0e})");
     } else {
-        panic!("check failed: {what}: got {got:.12}, expected {want:.12} ± {tol:e} (|Δ| = {diff:e})");
+        panic!(
+            "check failed: {what}: got {got:.12}, expected {want:.12} ± {tol:e} (|Δ| = {diff:e})"
+        );
     }
 }
 
@@ -49,7 +51,9 @@ pub fn within_se(what: &str, estimate: f64, se: f64, want: f64, k: f64) {
     let diff = abs_diff(estimate, want);
     if se.is_finite() && se >= 0.0 && diff <= k * se {
         let z = if se > 0.0 { diff / se } else { 0.0 };
-        println!("✓ {what}: {estimate:.6} ± {se:.2e} (exact {want:.6}, {z:.2} standard errors ≤ {k})");
+        println!(
+            "✓ {what}: {estimate:.6} ± {se:.2e} (exact {want:.6}, {z:.2} standard errors ≤ {k})"
+        );
     } else {
         panic!(
             "check failed: {what}: estimate {estimate:.8} with standard error {se:e} is more than \

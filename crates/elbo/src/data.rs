@@ -358,7 +358,11 @@ impl Dataset {
                 dims: images.dims().iter().map(|&d| d as u32).collect(),
                 limit: MAX_IDX_BYTES,
             })?;
-        let pixels: Vec<f32> = images.data().iter().map(|&b| f32::from(b) / 255.0).collect();
+        let pixels: Vec<f32> = images
+            .data()
+            .iter()
+            .map(|&b| f32::from(b) / 255.0)
+            .collect();
         let images = Array2::from_shape_vec((n, pixels_per_image), pixels)
             .expect("IdxArray data length is the product of its dimensions");
         Ok(Dataset {
@@ -410,7 +414,11 @@ impl Dataset {
 
     /// The records at `indices`, in that order (out-of-range indices are skipped).
     pub fn select(&self, indices: &[usize]) -> Dataset {
-        let keep: Vec<usize> = indices.iter().copied().filter(|&i| i < self.len()).collect();
+        let keep: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|&i| i < self.len())
+            .collect();
         Dataset {
             images: self.images.select(Axis(0), &keep),
             labels: keep.iter().map(|&i| self.labels[i]).collect(),
@@ -449,8 +457,16 @@ pub fn load_mnist(dir: impl AsRef<Path>) -> Result<Mnist, IdxError> {
         find(&["train-labels-idx1-ubyte", "train-labels.idx1-ubyte"]),
     )?;
     let test = Dataset::load(
-        find(&["test-images-idx3-ubyte", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"]),
-        find(&["test-labels-idx1-ubyte", "t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"]),
+        find(&[
+            "test-images-idx3-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-images.idx3-ubyte",
+        ]),
+        find(&[
+            "test-labels-idx1-ubyte",
+            "t10k-labels-idx1-ubyte",
+            "t10k-labels.idx1-ubyte",
+        ]),
     )?;
     Ok(Mnist { train, test })
 }
@@ -567,48 +583,93 @@ mod tests {
         let mut raw = idx(&[1], &[5]);
         raw[0] = 0x12;
         assert!(matches!(parse_idx(&raw), Err(IdxError::BadMagic { .. })));
-        assert!(matches!(parse_idx(b"PK\x03\x04zip"), Err(IdxError::BadMagic { .. })));
+        assert!(matches!(
+            parse_idx(b"PK\x03\x04zip"),
+            Err(IdxError::BadMagic { .. })
+        ));
     }
 
     #[test]
     fn unsupported_type_and_rank_are_rejected() {
         let mut raw = idx(&[1], &[5]);
         raw[2] = 0x0D; // f32
-        assert!(matches!(parse_idx(&raw), Err(IdxError::UnsupportedType { code: 0x0D })));
-        assert!(matches!(parse_idx(&[0, 0, 8, 0]), Err(IdxError::WrongRank { found: 0, .. })));
-        assert!(matches!(parse_idx(&[0, 0, 8, 200]), Err(IdxError::WrongRank { found: 200, .. })));
+        assert!(matches!(
+            parse_idx(&raw),
+            Err(IdxError::UnsupportedType { code: 0x0D })
+        ));
+        assert!(matches!(
+            parse_idx(&[0, 0, 8, 0]),
+            Err(IdxError::WrongRank { found: 0, .. })
+        ));
+        assert!(matches!(
+            parse_idx(&[0, 0, 8, 200]),
+            Err(IdxError::WrongRank { found: 200, .. })
+        ));
     }
 
     #[test]
     fn truncation_is_reported_in_header_and_data() {
-        assert!(matches!(parse_idx(&[]), Err(IdxError::TruncatedHeader { found: 0, .. })));
-        assert!(matches!(parse_idx(&[0, 0, 8]), Err(IdxError::TruncatedHeader { found: 3, .. })));
+        assert!(matches!(
+            parse_idx(&[]),
+            Err(IdxError::TruncatedHeader { found: 0, .. })
+        ));
+        assert!(matches!(
+            parse_idx(&[0, 0, 8]),
+            Err(IdxError::TruncatedHeader { found: 3, .. })
+        ));
         let raw = idx(&[10, 10], &[1; 100]);
         assert!(matches!(
             parse_idx(&raw[..10]),
-            Err(IdxError::TruncatedHeader { needed: 12, found: 10 })
+            Err(IdxError::TruncatedHeader {
+                needed: 12,
+                found: 10
+            })
         ));
         let e = parse_idx(&raw[..60]).unwrap_err();
-        assert!(matches!(e, IdxError::Truncated { expected: 100, found: 48, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                IdxError::Truncated {
+                    expected: 100,
+                    found: 48,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         // a gzip stream cut short is truncation too, not a panic, wherever it is cut
-        let noisy: Vec<u8> = (0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let noisy: Vec<u8> = (0..4000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         let z = gz(&idx(&[4000], &noisy));
         for cut in [5, 12, z.len() / 2, z.len() - 9, z.len() - 1] {
             let e = parse_idx(&z[..cut]).unwrap_err();
             assert!(
-                matches!(e, IdxError::Truncated { .. } | IdxError::TruncatedHeader { .. }),
+                matches!(
+                    e,
+                    IdxError::Truncated { .. } | IdxError::TruncatedHeader { .. }
+                ),
                 "cut at {cut}: {e}"
             );
         }
         let e = parse_idx(&z[..z.len() / 2]).unwrap_err();
-        assert!(matches!(e, IdxError::Truncated { expected: 4000, .. }), "{e}");
+        assert!(
+            matches!(e, IdxError::Truncated { expected: 4000, .. }),
+            "{e}"
+        );
     }
 
     #[test]
     fn dimensions_that_disagree_with_the_length_are_rejected() {
         let raw = idx(&[3], &[1, 2, 3, 4]);
-        assert!(matches!(parse_idx(&raw), Err(IdxError::TrailingBytes { expected: 3, .. })));
-        assert!(matches!(parse_idx(&gz(&raw)), Err(IdxError::TrailingBytes { .. })));
+        assert!(matches!(
+            parse_idx(&raw),
+            Err(IdxError::TrailingBytes { expected: 3, .. })
+        ));
+        assert!(matches!(
+            parse_idx(&gz(&raw)),
+            Err(IdxError::TrailingBytes { .. })
+        ));
     }
 
     #[test]
@@ -645,13 +706,22 @@ mod tests {
         let labels = parse_idx(&idx(&[2], &[3, 7])).unwrap();
         let d = Dataset::from_idx(&images, &labels).unwrap();
         assert_eq!(d.images, ndarray::array![[0.0, 1.0], [0.2, 0.4]]);
-        assert_eq!((d.labels.as_slice(), d.height, d.width), (&[3u8, 7][..], 1, 2));
+        assert_eq!(
+            (d.labels.as_slice(), d.height, d.width),
+            (&[3u8, 7][..], 1, 2)
+        );
         let three = parse_idx(&idx(&[3], &[1, 2, 3])).unwrap();
         assert!(matches!(
             Dataset::from_idx(&images, &three),
-            Err(IdxError::CountMismatch { images: 2, labels: 3 })
+            Err(IdxError::CountMismatch {
+                images: 2,
+                labels: 3
+            })
         ));
-        assert!(matches!(Dataset::from_idx(&labels, &labels), Err(IdxError::WrongRank { .. })));
+        assert!(matches!(
+            Dataset::from_idx(&labels, &labels),
+            Err(IdxError::WrongRank { .. })
+        ));
     }
 
     #[test]

@@ -241,7 +241,10 @@ impl DiagGaussian {
     /// # Errors
     /// As [`DiagGaussian::new`], with [`GaussianError::BadLogVar`] when a log-variance is NaN or
     /// gives σ = 0 or ∞ in floating point.
-    pub fn from_log_var(mean: Array1<f64>, log_var: ArrayView1<f64>) -> Result<Self, GaussianError> {
+    pub fn from_log_var(
+        mean: Array1<f64>,
+        log_var: ArrayView1<f64>,
+    ) -> Result<Self, GaussianError> {
         if mean.len() != log_var.len() {
             return Err(GaussianError::Shape {
                 mean: mean.len(),
@@ -251,7 +254,10 @@ impl DiagGaussian {
         let std_dev = log_var.mapv(|lv| (0.5 * lv).exp());
         for (j, (&s, &lv)) in std_dev.iter().zip(log_var).enumerate() {
             if !(s.is_finite() && s > 0.0) {
-                return Err(GaussianError::BadLogVar { index: j, value: lv });
+                return Err(GaussianError::BadLogVar {
+                    index: j,
+                    value: lv,
+                });
             }
         }
         DiagGaussian::new(mean, std_dev)
@@ -349,7 +355,11 @@ impl DiagGaussian {
     /// [`GaussianError::Dimension`] if the rows do not have d components.
     pub fn log_density_rows(&self, xs: ArrayView2<f64>) -> Result<Array1<f64>, GaussianError> {
         self.check_len("each row of x", xs.ncols())?;
-        Ok(xs.rows().into_iter().map(|r| self.log_density_unchecked(r)).collect())
+        Ok(xs
+            .rows()
+            .into_iter()
+            .map(|r| self.log_density_unchecked(r))
+            .collect())
     }
 
     /// The reparameterization $x = \mu + \sigma \odot \varepsilon$ of one noise vector ε.
@@ -406,14 +416,26 @@ mod tests {
 
     #[test]
     fn constructors_name_the_bad_parameter() {
-        assert!(matches!(Gaussian::new(f64::NAN, 1.0), Err(GaussianError::BadMean { index: 0, .. })));
+        assert!(matches!(
+            Gaussian::new(f64::NAN, 1.0),
+            Err(GaussianError::BadMean { index: 0, .. })
+        ));
         for s in [0.0, -1.0, f64::INFINITY, f64::NAN] {
-            assert!(matches!(Gaussian::new(0.0, s), Err(GaussianError::BadStdDev { .. })), "σ = {s}");
+            assert!(
+                matches!(Gaussian::new(0.0, s), Err(GaussianError::BadStdDev { .. })),
+                "σ = {s}"
+            );
         }
         let e = DiagGaussian::new(array![0.0, f64::INFINITY], array![1.0, 1.0]).unwrap_err();
         assert_eq!(e.to_string(), "mean μ[1] = inf is not finite");
         let e = DiagGaussian::new(array![0.0], array![1.0, 1.0]).unwrap_err();
-        assert_eq!(e, GaussianError::Shape { mean: 1, std_dev: 2 });
+        assert_eq!(
+            e,
+            GaussianError::Shape {
+                mean: 1,
+                std_dev: 2
+            }
+        );
         assert_eq!(DiagGaussian::standard(0).unwrap_err(), GaussianError::Empty);
         let e = DiagGaussian::from_log_var(array![0.0], array![1e4].view()).unwrap_err();
         assert!(matches!(e, GaussianError::BadLogVar { index: 0, .. }));
@@ -427,13 +449,20 @@ mod tests {
         }
         let q = DiagGaussian::new(array![0.3, -1.0], array![1.7, 0.2]).unwrap();
         let x = array![1.0, -0.9];
-        let want = q.marginal(0).unwrap().log_density(1.0) + q.marginal(1).unwrap().log_density(-0.9);
+        let want =
+            q.marginal(0).unwrap().log_density(1.0) + q.marginal(1).unwrap().log_density(-0.9);
         assert!((q.log_density(x.view()).unwrap() - want).abs() < 1e-12);
-        let rows = q.log_density_rows(array![[1.0, -0.9], [0.3, -1.0]].view()).unwrap();
+        let rows = q
+            .log_density_rows(array![[1.0, -0.9], [0.3, -1.0]].view())
+            .unwrap();
         assert!((rows[0] - want).abs() < 1e-12);
         assert!(matches!(
             q.log_density(array![1.0].view()),
-            Err(GaussianError::Dimension { got: 1, expected: 2, .. })
+            Err(GaussianError::Dimension {
+                got: 1,
+                expected: 2,
+                ..
+            })
         ));
     }
 
@@ -492,7 +521,8 @@ mod tests {
 
     #[test]
     fn entropy_matches_the_closed_form() {
-        let q = DiagGaussian::from_log_var(array![0.0, 5.0], array![0.0, 2.0_f64.ln()].view()).unwrap();
+        let q =
+            DiagGaussian::from_log_var(array![0.0, 5.0], array![0.0, 2.0_f64.ln()].view()).unwrap();
         let want = (2.0 * PI * std::f64::consts::E).ln() + 0.5 * 2.0_f64.ln();
         assert!((q.entropy() - want).abs() < 1e-12);
     }

@@ -276,9 +276,44 @@ impl TryFrom<Vec<f64>> for Pmf {
 }
 
 impl fmt::Display for Pmf {
-    /// `[0.1, 0.9]`.
+    /// `[0.98, 0.02]`: each probability to 6 decimals with trailing zeros dropped (tiny ones in
+    /// scientific notation, `1e-12`), or to the precision asked for (`{:.3}`). `{:?}` shows the
+    /// exact stored values, e.g. `0.020000000000000018` for `1.0 - 0.98`.
+    ///
+    /// ```
+    /// use elbo::info::Pmf;
+    /// let p = Pmf::new([0.98, 1.0 - 0.98])?;
+    /// assert_eq!(p.to_string(), "[0.98, 0.02]");
+    /// assert_eq!(format!("{p:.3}"), "[0.980, 0.020]");
+    /// assert_eq!(Pmf::normalize([1.0, 1e-12])?.to_string(), "[1, 1e-12]");
+    /// # Ok::<(), elbo::info::PmfError>(())
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.probs)
+        f.write_str("[")?;
+        for (i, &p) in self.probs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match f.precision() {
+                Some(digits) => write!(f, "{p:.digits$}")?,
+                None if p != 0.0 && p < 1e-4 => {
+                    let s = format!("{p:.3e}");
+                    let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+                    write!(f, "{}e{exponent}", trim_zeros(mantissa))?;
+                }
+                None => f.write_str(trim_zeros(&format!("{p:.6}")))?,
+            }
+        }
+        f.write_str("]")
+    }
+}
+
+/// `"0.500000"` → `"0.5"`, `"1.000"` → `"1"`.
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
     }
 }
 

@@ -91,7 +91,10 @@ impl Figure {
         let mut x = 0;
         for f in figures {
             // A nested <svg> with an x offset keeps each figure's own coordinate system.
-            svg.push_str(&format!(r#"<svg x="{x}" y="0" width="{}" height="{}">"#, f.width, f.height));
+            svg.push_str(&format!(
+                r#"<svg x="{x}" y="0" width="{}" height="{}">"#,
+                f.width, f.height
+            ));
             svg.push_str(strip_xml_header(&f.svg));
             svg.push_str("</svg>");
             x += f.width;
@@ -105,6 +108,12 @@ impl Figure {
         std::fs::write(path, &self.svg)
     }
 
+    /// Shows the figure inline in Jupyter, wherever it is called in a cell. Prefer this to ending
+    /// a cell with the figure: evcxr then always displays it.
+    pub fn show(&self) {
+        self.evcxr_display();
+    }
+
     /// The evcxr display hook: shows the figure inline in Jupyter.
     pub fn evcxr_display(&self) {
         println!(
@@ -114,15 +123,16 @@ impl Figure {
     }
 }
 
-/// evcxr falls back to `Debug` when it cannot display a cell's value richly, which happens when
-/// the cell also declares a variable whose type it has to infer from later use (`vec![]` then
-/// `push`). The message says how to fix that; the notebook runner treats it as a failure.
+/// evcxr falls back to `Debug` when it cannot display a cell's final value richly (seen when the
+/// cell also declares new variables, or a comment line stands right before the expression). The
+/// message says how to avoid that ([`Figure::show`]); the notebook runner treats it as a failure.
 impl std::fmt::Debug for Figure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "<elbo::Figure {}×{} not displayed: give this cell's new variables explicit types \
-             (e.g. `let v: Vec<f64> = vec![];`) so evcxr can show it>",
+            "<elbo::Figure {}×{} not displayed: evcxr sometimes shows a cell's final value as \
+             text (when the cell also declares new variables, or a comment stands right before the \
+             expression); call `.show()` on it instead, e.g. `chart.render()?.show();`>",
             self.width, self.height
         )
     }

@@ -76,9 +76,17 @@ impl Table {
         h
     }
 
+    /// Shows the table inline in Jupyter, wherever it is called in a cell (see [`crate::plot::Figure::show`]).
+    pub fn show(&self) {
+        self.evcxr_display();
+    }
+
     /// The evcxr display hook: shows the table as HTML in Jupyter.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT", self.html());
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.html()
+        );
     }
 
     fn format(&self, v: &AnyValue<'_>) -> String {
@@ -99,8 +107,9 @@ impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "<elbo::Table {}×{} not displayed: give this cell's new variables explicit types \
-             (e.g. `let v: Vec<f64> = vec![];`) so evcxr can show it>",
+            "<elbo::Table {}×{} not displayed: evcxr sometimes shows a cell's final value as \
+             text (when the cell also declares new variables, or a comment stands right before the \
+             expression); call `.show()` on it instead, e.g. `chart.render()?.show();`>",
             self.df.height(),
             self.df.width()
         )
@@ -127,7 +136,9 @@ fn fmt_float(x: f64, decimals: usize) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

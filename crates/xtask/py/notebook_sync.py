@@ -48,15 +48,16 @@ def canonical(src):
     return nb
 
 
-def pairs(directory):
+def pairs(directory, only=None):
     d = pathlib.Path(directory)
     names = sorted({p.stem for p in d.glob("*.rs")} | {p.stem for p in d.glob("*.ipynb")})
+    names = [n for n in names if only is None or only in n]
     return [(n, d / f"{n}.rs", d / f"{n}.ipynb") for n in names]
 
 
-def check(directory):
+def check(directory, only=None):
     problems = []
-    for name, rs, ipynb in pairs(directory):
+    for name, rs, ipynb in pairs(directory, only):
         if not rs.exists():
             problems.append(f"{ipynb}: no paired {rs.name}; run `cargo xtask sync --from ipynb`")
             continue
@@ -100,8 +101,9 @@ def main():
     ap.add_argument("command", choices=["check", "write"])
     ap.add_argument("directory")
     ap.add_argument("--from", dest="source", choices=["rs", "ipynb"], default="rs")
+    ap.add_argument("--only", help="only notebooks whose name contains this")
     args = ap.parse_args()
-    return check(args.directory) if args.command == "check" else write(args.directory, args.source)
+    return check(args.directory, args.only) if args.command == "check" else write(args.directory, args.source)
 
 
 if __name__ == "__main__":

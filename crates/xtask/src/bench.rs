@@ -23,15 +23,27 @@ pub fn run_bench(name: &str) -> Result<()> {
     let dir = root.join("bench").join(name);
     if !dir.join("peer.py").is_file() {
         let known: Vec<String> = std::fs::read_dir(root.join("bench"))
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         fail!("no benchmark `{name}` (known: {})", known.join(", "));
     }
     let python = peer_env(&root, name, &dir)?;
     println!("bench {name}: ours (cargo run --release -p elbo --example bench_{name})");
     let mut ours = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    ours.args(["run", "--quiet", "--release", "-p", "elbo", "--example", &format!("bench_{name}")])
-        .current_dir(&root);
+    ours.args([
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "elbo",
+        "--example",
+        &format!("bench_{name}"),
+    ])
+    .current_dir(&root);
     let ours = metrics(&mut ours)?;
     println!("bench {name}: peer (bench/{name}/peer.py)");
     let mut peer = Command::new(python);
@@ -39,18 +51,34 @@ pub fn run_bench(name: &str) -> Result<()> {
     let peer = metrics(&mut peer)?;
 
     println!();
-    println!("{:<34} {:>14} {:>14} {:>10}", "metric", "ours", "peer", "ratio");
+    println!(
+        "{:<34} {:>14} {:>14} {:>10}",
+        "metric", "ours", "peer", "ratio"
+    );
     for m in &ours {
         match peer.iter().find(|p| p.name == m.name) {
             Some(p) => {
                 // The ratio is oriented so that > 1 means ours is better.
-                let ratio = if m.higher_is_better { m.value / p.value } else { p.value / m.value };
-                println!("{:<34} {:>14} {:>14} {:>9.2}×", m.name, fmt(m.value), fmt(p.value), ratio);
+                let ratio = if m.higher_is_better {
+                    m.value / p.value
+                } else {
+                    p.value / m.value
+                };
+                println!(
+                    "{:<34} {:>14} {:>14} {:>9.2}×",
+                    m.name,
+                    fmt(m.value),
+                    fmt(p.value),
+                    ratio
+                );
             }
             None => println!("{:<34} {:>14} {:>14} {:>10}", m.name, fmt(m.value), "—", ""),
         }
     }
-    for p in peer.iter().filter(|p| !ours.iter().any(|m| m.name == p.name)) {
+    for p in peer
+        .iter()
+        .filter(|p| !ours.iter().any(|m| m.name == p.name))
+    {
         println!("{:<34} {:>14} {:>14} {:>10}", p.name, "—", fmt(p.value), "");
     }
     println!("(ratio > 1 means ours is better: ours/peer where higher is better, peer/ours where lower is better)");
@@ -73,13 +101,24 @@ fn peer_env(root: &Path, name: &str, dir: &Path) -> Result<std::path::PathBuf> {
     let wanted = std::fs::read_to_string(&req).unwrap_or_default();
     let stamp = venv.join(".elbo-requirements");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-        println!("bench {name}: preparing the peer's environment {} from {}", venv.display(), req.display());
+        println!(
+            "bench {name}: preparing the peer's environment {} from {}",
+            venv.display(),
+            req.display()
+        );
         if !python.exists() {
             run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
         }
         if req.exists() {
             run(Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
                 .arg(&req))?;
         }
         std::fs::write(&stamp, wanted)?;

@@ -46,7 +46,11 @@ pub fn notebooks(dir: &Path, only: Option<&str>) -> Result<Vec<Notebook>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
         .map(|p| Notebook {
-            name: p.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+            name: p
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
             ipynb: p,
         })
         .filter(|n| only.is_none_or(|o| n.name.contains(o)))
@@ -64,8 +68,19 @@ pub fn notebooks(dir: &Path, only: Option<&str>) -> Result<Vec<Notebook>> {
 
 /// Executes `nb` (its working directory is the notebook's own, as in Jupyter) and writes the
 /// executed notebook to `output`. `fast` sets `ELBO_FAST=1`. Prints a progress line.
-pub fn execute(env: &Env, nb: &Notebook, output: &Path, fast: bool, label: &str) -> Result<Outcome> {
-    let log = output.with_extension("log");
+pub fn execute(
+    env: &Env,
+    nb: &Notebook,
+    output: &Path,
+    fast: bool,
+    label: &str,
+) -> Result<Outcome> {
+    let logs = env.root.join("target/xtask/logs");
+    std::fs::create_dir_all(&logs)?;
+    let log = logs.join(format!(
+        "{}.log",
+        output.file_stem().unwrap_or_default().to_string_lossy()
+    ));
     let mut cmd = env.py();
     cmd.arg(env.root.join("crates/xtask/py/run_notebook.py"))
         .arg(&nb.ipynb)
@@ -123,10 +138,17 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, fast: bool, label: &str)
         });
     }
     match &out.failure {
-        None => println!(" {} code cells, {} ✓", out.code_cells, crate::util::secs(out.seconds)),
+        None => println!(
+            " {} code cells, {} ✓",
+            out.code_cells,
+            crate::util::secs(out.seconds)
+        ),
         Some(f) => {
             println!(" FAILED");
-            println!("  {}: cell {} (code cell {} of {}): {}", nb.name, f.cell, f.code_cell, out.code_cells, f.first_line);
+            println!(
+                "  {}: cell {} (code cell {} of {}): {}",
+                nb.name, f.cell, f.code_cell, out.code_cells, f.first_line
+            );
             for l in f.message.lines() {
                 println!("    {l}");
             }

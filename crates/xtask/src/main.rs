@@ -46,7 +46,9 @@ fn main() -> ExitCode {
         Some("sync") => sync::run_sync(value("--from").as_deref() == Some("ipynb")).map(|_| true),
         Some("bench") => match args.get(1) {
             Some(name) => bench::run_bench(name).map(|_| true),
-            None => Err(util::Error("usage: cargo xtask bench NAME (estimators, vae)".into())),
+            None => Err(util::Error(
+                "usage: cargo xtask bench NAME (estimators, vae)".into(),
+            )),
         },
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
@@ -70,7 +72,10 @@ fn lab() -> util::Result<bool> {
     util::run(
         env.tool("jupyter")
             .args(["lab", "--MappingKernelManager.default_kernel_name=rust"])
-            .arg(format!("--ServerApp.root_dir={}", env.root.join("notebooks").display())),
+            .arg(format!(
+                "--ServerApp.root_dir={}",
+                env.root.join("notebooks").display()
+            )),
     )?;
     Ok(true)
 }

@@ -3,18 +3,18 @@
 
 use crate::execute::{execute, notebooks, Outcome};
 use crate::setup::{ensure, mathjax_dir, Env};
-use crate::util::{copy_dir, fail, run, secs, Result};
+use crate::util::{fail, run, secs, Result};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Instant;
 
 /// The MathJax configuration nbconvert's pages load, relative to the page.
-const MATHJAX_URL: &str = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe";
+const MATHJAX_URL: &str = "assets/mathjax/tex-svg-full.js";
 
 pub fn run_render(only: Option<&str>) -> Result<()> {
     let start = Instant::now();
     let env = ensure()?;
-    crate::sync::check(&env)?;
+    crate::sync::check(&env, only)?;
     let nbs = notebooks(&env.root.join("notebooks"), only)?;
     let site = env.root.join("site");
     let tmp = env.root.join("site.tmp");
@@ -22,14 +22,26 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         std::fs::remove_dir_all(&tmp)?;
     }
     std::fs::create_dir_all(&tmp)?;
-    println!("render: executing {} notebooks in fresh kernels (full configuration)", nbs.len());
+    println!(
+        "render: executing {} notebooks in fresh kernels (full configuration)",
+        nbs.len()
+    );
     let mut outcomes = Vec::new();
     for (i, nb) in nbs.iter().enumerate() {
         let label = format!("[{}/{}]", i + 1, nbs.len());
-        let out = execute(&env, nb, &tmp.join(format!("{}.ipynb", nb.name)), false, &label)?;
+        let out = execute(
+            &env,
+            nb,
+            &tmp.join(format!("{}.ipynb", nb.name)),
+            false,
+            &label,
+        )?;
         if !out.passed() {
             std::fs::remove_dir_all(&tmp)?;
-            fail!("render: {} failed; the previous site/ is left as it was", nb.name);
+            fail!(
+                "render: {} failed; the previous site/ is left as it was",
+                nb.name
+            );
         }
         outcomes.push(out);
     }
@@ -59,19 +71,32 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
 
 fn export_html(env: &Env, dir: &Path, outcomes: &[Outcome]) -> Result<()> {
     let mut cmd = env.tool("jupyter");
-    cmd.args(["nbconvert", "--to", "html", "--template", "elbo", "--log-level", "WARN"])
-        .arg(format!(
-            "--TemplateExporter.extra_template_basedirs={}",
-            env.root.join("crates/xtask/templates").display()
-        ))
-        .arg(format!("--HTMLExporter.mathjax_url={MATHJAX_URL}"))
-        .arg("--output-dir")
-        .arg(dir);
+    cmd.args([
+        "nbconvert",
+        "--to",
+        "html",
+        "--template",
+        "elbo",
+        "--log-level",
+        "WARN",
+    ])
+    .arg(format!(
+        "--TemplateExporter.extra_template_basedirs={}",
+        env.root.join("crates/xtask/templates").display()
+    ))
+    .arg(format!("--HTMLExporter.mathjax_url={MATHJAX_URL}"))
+    .arg("--output-dir")
+    .arg(dir);
     for o in outcomes {
         cmd.arg(dir.join(format!("{}.ipynb", o.name)));
     }
     run(&mut cmd)?;
-    copy_dir(&mathjax_dir(env)?, &dir.join("assets/mathjax"))
+    let (from, to) = (mathjax_dir(env)?, dir.join("assets/mathjax"));
+    std::fs::create_dir_all(&to)?;
+    for file in ["tex-svg-full.js", "LICENSE"] {
+        std::fs::copy(from.join(file), to.join(file))?;
+    }
+    Ok(())
 }
 
 /// Refuses pages that would load anything from the network (the site must work offline).
@@ -82,7 +107,12 @@ fn check_offline(dir: &Path) -> Result<()> {
             continue;
         }
         let html = std::fs::read_to_string(&p)?;
-        for needle in ["src=\"http", "src='http", "@import url(http", "import(\"http"] {
+        for needle in [
+            "src=\"http",
+            "src='http",
+            "@import url(http",
+            "import(\"http",
+        ] {
             if let Some(i) = html.find(needle) {
                 let end = (i + 120).min(html.len());
                 fail!(
@@ -92,9 +122,15 @@ fn check_offline(dir: &Path) -> Result<()> {
                 );
             }
         }
-        for link in html.match_indices("<link").map(|(i, _)| &html[i..html[i..].find('>').map_or(html.len(), |j| i + j)]) {
+        for link in html
+            .match_indices("<link")
+            .map(|(i, _)| &html[i..html[i..].find('>').map_or(html.len(), |j| i + j)])
+        {
             if link.contains("href=\"http") {
-                fail!("render: {} would load a stylesheet from the network: {link}", p.display());
+                fail!(
+                    "render: {} would load a stylesheet from the network: {link}",
+                    p.display()
+                );
             }
         }
     }
@@ -123,7 +159,11 @@ fn outline(ipynb: &Path) -> Result<(String, Vec<String>)> {
             }
         }
     }
-    let name = ipynb.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let name = ipynb
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     Ok((title.unwrap_or(name), parts))
 }
 
@@ -138,10 +178,20 @@ fn write_index(dir: &Path, outcomes: &[Outcome]) -> Result<()> {
         if dir.join("pdf").join(format!("{}.pdf", o.name)).exists() {
             links.push_str(&format!(r#" · <a href="pdf/{}.pdf">PDF</a>"#, o.name));
         }
-        if dir.join("student").join(format!("{}.ipynb", o.name)).exists() {
-            links.push_str(&format!(r#" · <a href="student/{}.ipynb">student notebook</a>"#, o.name));
+        if dir
+            .join("student")
+            .join(format!("{}.ipynb", o.name))
+            .exists()
+        {
+            links.push_str(&format!(
+                r#" · <a href="student/{}.ipynb">student notebook</a>"#,
+                o.name
+            ));
         }
-        let parts: String = parts.iter().map(|p| format!("<li>{}</li>", escape(p))).collect();
+        let parts: String = parts
+            .iter()
+            .map(|p| format!("<li>{}</li>", escape(p)))
+            .collect();
         rows.push_str(&format!(
             "<section><h2><a href=\"{n}.html\">{t}</a></h2><p class=\"links\">{links}</p>\
              <p class=\"meta\">{c} code cells · ran in {s}</p><ul>{parts}</ul></section>\n",
@@ -171,5 +221,7 @@ Each page was executed top to bottom in a fresh kernel by <code>cargo xtask rend
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -59,8 +59,10 @@ impl Env {
 
     /// True when everything `setup` installs is present and current (no network, no installs).
     pub fn is_ready(&self) -> bool {
-        evcxr_path().is_some_and(|p| installed_evcxr_version().as_deref() == Some(EVCXR_VERSION) && p.exists())
-            && std::fs::read_to_string(self.stamp()).ok() == std::fs::read_to_string(self.requirements()).ok()
+        evcxr_path().is_some_and(|p| {
+            installed_evcxr_version().as_deref() == Some(EVCXR_VERSION) && p.exists()
+        }) && std::fs::read_to_string(self.stamp()).ok()
+            == std::fs::read_to_string(self.requirements()).ok()
             && self.kernel_json().exists()
     }
 
@@ -107,7 +109,10 @@ pub fn evcxr_path() -> Option<PathBuf> {
 
 /// The version `cargo install` recorded for evcxr_jupyter (the binary has no --version flag).
 fn installed_evcxr_version() -> Option<String> {
-    let list = Command::new("cargo").args(["install", "--list"]).output().ok()?;
+    let list = Command::new("cargo")
+        .args(["install", "--list"])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&list.stdout).into_owned();
     text.lines()
         .find_map(|l| l.strip_prefix("evcxr_jupyter v"))
@@ -120,11 +125,19 @@ fn ensure_evcxr() -> Result<()> {
             println!("setup: evcxr_jupyter {v} present ({})", p.display());
             return Ok(());
         }
-        (_, Some(v)) => println!("setup: evcxr_jupyter {v} is installed; the notebooks need {EVCXR_VERSION}"),
+        (_, Some(v)) => {
+            println!("setup: evcxr_jupyter {v} is installed; the notebooks need {EVCXR_VERSION}")
+        }
         _ => println!("setup: evcxr_jupyter not installed"),
     }
     println!("setup: cargo install evcxr_jupyter --version {EVCXR_VERSION} --locked (about 5 minutes on 2 cores)");
-    run(Command::new("cargo").args(["install", "evcxr_jupyter", "--version", EVCXR_VERSION, "--locked"]))
+    run(Command::new("cargo").args([
+        "install",
+        "evcxr_jupyter",
+        "--version",
+        EVCXR_VERSION,
+        "--locked",
+    ]))
 }
 
 fn ensure_venv(env: &Env) -> Result<()> {
@@ -134,8 +147,13 @@ fn ensure_venv(env: &Env) -> Result<()> {
         return Ok(());
     }
     if !env.python().exists() {
-        println!("setup: creating the Python environment {}", env.venv.display());
-        let ok = Command::new("python3").args(["-m", "venv", "--help"]).output();
+        println!(
+            "setup: creating the Python environment {}",
+            env.venv.display()
+        );
+        let ok = Command::new("python3")
+            .args(["-m", "venv", "--help"])
+            .output();
         match ok {
             Err(e) => return Err(crate::util::spawn_error(&Command::new("python3"), e)),
             Ok(o) if !o.status.success() => fail!(
@@ -153,7 +171,14 @@ fn ensure_venv(env: &Env) -> Result<()> {
         fail!("the environment {} has no pip. Install pip for python3 (Debian/Ubuntu: `apt-get install python3-pip python3-venv`), delete .venv and run `cargo xtask setup` again.", env.venv.display());
     }
     run(Command::new(env.python())
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(env.requirements()))?;
     std::fs::write(env.stamp(), wanted)?;
     Ok(())
@@ -161,7 +186,10 @@ fn ensure_venv(env: &Env) -> Result<()> {
 
 fn ensure_kernel(env: &Env) -> Result<()> {
     let Some(evcxr) = evcxr_path() else {
-        fail!("evcxr_jupyter is not on PATH nor in {}", cargo_bin().display())
+        fail!(
+            "evcxr_jupyter is not on PATH nor in {}",
+            cargo_bin().display()
+        )
     };
     let spec = serde_json::json!({
         "argv": [evcxr, "--control_file", "{connection_file}"],
@@ -181,15 +209,24 @@ fn ensure_kernel(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// The MathJax 2.7 distribution shipped by the `jupyter-server-mathjax` package.
+/// The MathJax 3 files shipped by the `django-static-mathjax` package (`es5/tex-svg-full.js`,
+/// with its licence beside it).
 pub fn mathjax_dir(env: &Env) -> Result<PathBuf> {
     let out = output(env.py().args([
         "-c",
-        "import os, jupyter_server_mathjax as m; print(os.path.join(os.path.dirname(m.__file__), 'static'))",
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
     ]))?;
-    let dir = PathBuf::from(out.trim());
-    if !dir.join("MathJax.js").is_file() {
-        fail!("MathJax not found in {}: run `cargo xtask setup`", dir.display());
+    let base = PathBuf::from(out.trim()).join("mathjax/static/mathjax");
+    let dir = base.join("es5");
+    if !dir.join("tex-svg-full.js").is_file() {
+        fail!(
+            "MathJax not found in {}: run `cargo xtask setup`",
+            dir.display()
+        );
+    }
+    // Keep the licence with the script it covers.
+    if !dir.join("LICENSE").is_file() {
+        std::fs::copy(base.join("LICENSE"), dir.join("LICENSE"))?;
     }
     Ok(dir)
 }

@@ -10,7 +10,9 @@ fn script(env: &Env) -> std::path::PathBuf {
 pub fn run_sync(from_ipynb: bool) -> Result<()> {
     let env = ensure()?;
     let mut cmd = env.py();
-    cmd.arg(script(&env)).arg("write").arg(env.root.join("notebooks"));
+    cmd.arg(script(&env))
+        .arg("write")
+        .arg(env.root.join("notebooks"));
     if from_ipynb {
         cmd.args(["--from", "ipynb"]);
     }
@@ -18,8 +20,15 @@ pub fn run_sync(from_ipynb: bool) -> Result<()> {
 }
 
 /// Fails if a committed notebook carries outputs or a `.rs`/`.ipynb` pair has drifted.
-pub fn check(env: &Env) -> Result<()> {
-    let status = spawn_status(env.py().arg(script(env)).arg("check").arg(env.root.join("notebooks")))?;
+pub fn check(env: &Env, only: Option<&str>) -> Result<()> {
+    let mut cmd = env.py();
+    cmd.arg(script(env))
+        .arg("check")
+        .arg(env.root.join("notebooks"));
+    if let Some(o) = only {
+        cmd.args(["--only", o]);
+    }
+    let status = spawn_status(&mut cmd)?;
     if !status.success() {
         fail!("notebooks are out of step (see above)");
     }

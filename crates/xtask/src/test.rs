@@ -18,7 +18,11 @@ pub struct Options {
 /// What each scratch notebook of the runner's self-test must do: fail at this cell with a
 /// message containing this text.
 const SELF_TESTS: &[(&str, u64, &str)] = &[
-    ("failing-check", 3, "check failed: a deliberately wrong claim"),
+    (
+        "failing-check",
+        3,
+        "check failed: a deliberately wrong claim",
+    ),
     ("panic", 2, "a deliberate panic"),
     ("question-mark", 2, "a deliberate `?` error"),
     ("compile-error", 2, "cannot find value `undefined_variable`"),
@@ -53,13 +57,21 @@ pub fn run_test(opts: &Options) -> Result<bool> {
     if !opts.skip_notebooks {
         let env = ensure()?;
         println!("test: notebook hygiene (no committed outputs, .rs and .ipynb in step)");
-        let hygiene = crate::sync::check(&env);
-        t.record(hygiene.is_ok(), format!("notebook hygiene: {}", hygiene.err().map(|e| e.0).unwrap_or_default()));
+        let hygiene = crate::sync::check(&env, opts.only.as_deref());
+        t.record(
+            hygiene.is_ok(),
+            format!(
+                "notebook hygiene: {}",
+                hygiene.err().map(|e| e.0).unwrap_or_default()
+            ),
+        );
 
         let out_dir = env.root.join("target/xtask/notebooks");
         std::fs::create_dir_all(&out_dir)?;
         if opts.only.is_none() {
-            println!("test: the notebook runner catches failures (scratch notebooks that must fail)");
+            println!(
+                "test: the notebook runner catches failures (scratch notebooks that must fail)"
+            );
             let dir = env.root.join("crates/xtask/tests/notebooks");
             for (i, (name, cell, text)) in SELF_TESTS.iter().enumerate() {
                 let nb = Notebook {
@@ -67,19 +79,49 @@ pub fn run_test(opts: &Options) -> Result<bool> {
                     ipynb: dir.join(format!("{name}.ipynb")),
                 };
                 let label = format!("  self-test [{}/{}] must fail:", i + 1, SELF_TESTS.len());
-                let out = execute(&env, &nb, &out_dir.join(format!("self-test-{name}.ipynb")), true, &label)?;
-                let ok = out.failure.as_ref().is_some_and(|f| f.cell == *cell && f.message.contains(text));
-                println!("  self-test {name}: {}", if ok { "caught as expected ✓" } else { "NOT caught as expected ✗" });
+                let out = execute(
+                    &env,
+                    &nb,
+                    &out_dir.join(format!("self-test-{name}.ipynb")),
+                    true,
+                    &label,
+                )?;
+                let ok = out
+                    .failure
+                    .as_ref()
+                    .is_some_and(|f| f.cell == *cell && f.message.contains(text));
+                println!(
+                    "  self-test {name}: {}",
+                    if ok {
+                        "caught as expected ✓"
+                    } else {
+                        "NOT caught as expected ✗"
+                    }
+                );
                 t.record(ok, format!("runner self-test `{name}`: expected a failure at cell {cell} mentioning `{text}`"));
             }
         }
         let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
-        println!("test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)", nbs.len());
+        println!(
+            "test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)",
+            nbs.len()
+        );
         for (i, nb) in nbs.iter().enumerate() {
             let label = format!("[{}/{}]", i + 1, nbs.len());
-            let out = execute(&env, nb, &out_dir.join(format!("{}.ipynb", nb.name)), true, &label)?;
+            let out = execute(
+                &env,
+                nb,
+                &out_dir.join(format!("{}.ipynb", nb.name)),
+                true,
+                &label,
+            )?;
             let what = match &out.failure {
-                Some(f) => format!("notebook {}: cell {}: {}", nb.name, f.cell, f.message.lines().next().unwrap_or("")),
+                Some(f) => format!(
+                    "notebook {}: cell {}: {}",
+                    nb.name,
+                    f.cell,
+                    f.message.lines().next().unwrap_or("")
+                ),
                 None => String::new(),
             };
             t.record(out.passed(), what);
@@ -114,20 +156,28 @@ fn cargo_test(root: &Path, t: &mut Tally) -> Result<()> {
             saw_result = true;
             let count = |word: &str| {
                 rest.split([';', '.'])
-                    .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().parse::<u64>().ok()))
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_suffix(word)
+                            .and_then(|n| n.trim().parse::<u64>().ok())
+                    })
                     .unwrap_or(0)
             };
             t.passed += count(" passed");
             let failed = count(" failed");
             t.failed += failed;
             if failed > 0 {
-                t.failures.push(format!("cargo test: {failed} failed (see above)"));
+                t.failures
+                    .push(format!("cargo test: {failed} failed (see above)"));
             }
         }
     }
     let status = child.wait()?;
     if !status.success() && t.failures.is_empty() {
-        t.record(false, format!("cargo test did not complete ({status}; see the compiler output above)"));
+        t.record(
+            false,
+            format!("cargo test did not complete ({status}; see the compiler output above)"),
+        );
     } else if !saw_result {
         t.record(false, "cargo test ran no test binary".into());
     }

@@ -73,7 +73,10 @@ pub fn output(cmd: &mut Command) -> Result<String> {
 pub fn spawn_error(cmd: &Command, e: std::io::Error) -> Error {
     let prog = cmd.get_program().to_string_lossy().into_owned();
     if e.kind() == std::io::ErrorKind::NotFound {
-        Error(format!("`{prog}` was not found on PATH. {}", install_hint(&prog)))
+        Error(format!(
+            "`{prog}` was not found on PATH. {}",
+            install_hint(&prog)
+        ))
     } else {
         Error(format!("could not start `{}`: {e}", describe(cmd)))
     }

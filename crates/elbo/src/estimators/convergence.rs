@@ -46,7 +46,9 @@ fn check_checkpoints(checkpoints: &[u64]) -> Result<(), EstimatorError> {
         return Err(EstimatorError::Checkpoints("the first is below 2"));
     }
     if checkpoints.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(EstimatorError::Checkpoints("they are not strictly increasing"));
+        return Err(EstimatorError::Checkpoints(
+            "they are not strictly increasing",
+        ));
     }
     Ok(())
 }
@@ -127,7 +129,7 @@ pub fn running<F: Objective + ?Sized>(
 /// Root-mean-square error $\sqrt{\frac1R\sum_r (\bar g^{(r)}_n - \text{exact})^2}$ of
 /// `estimator` at each checkpoint n, over R = `repetitions` independent running estimates
 /// (repetition r uses seed `seed + r`). For an unbiased estimator this is
-/// $\sqrt{\operatorname{Var}[g]/n}$: a line of slope −1/2 on log-log axes.
+/// $\sqrt{\operatorname{Var}(g)/n}$: a line of slope −1/2 on log-log axes.
 ///
 /// The repetitions are spread over the available cores; the result does not depend on how many.
 ///
@@ -163,7 +165,9 @@ pub fn rms_error<F: Objective + ?Sized>(
         Ok(sum)
     };
     let parts: Vec<Result<Vec<f64>, EstimatorError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers).map(|w| scope.spawn(move || squared_errors(w))).collect();
+        let handles: Vec<_> = (1..workers)
+            .map(|w| scope.spawn(move || squared_errors(w)))
+            .collect();
         let mut parts = vec![squared_errors(0)];
         parts.extend(
             handles
@@ -178,7 +182,10 @@ pub fn rms_error<F: Objective + ?Sized>(
             *t += s;
         }
     }
-    Ok(total.into_iter().map(|s| (s / repetitions as f64).sqrt()).collect())
+    Ok(total
+        .into_iter()
+        .map(|s| (s / repetitions as f64).sqrt())
+        .collect())
 }
 
 /// The least-squares slope of $\ln y$ against $\ln x$: the exponent a in $y \approx C x^a$.
@@ -288,7 +295,10 @@ pub fn descend<F: Objective + ?Sized>(
         accumulate(&mut rng, settings.samples, &|e| [g.eval(e)], &mut acc);
         theta -= settings.step * acc[0].mean();
         if !theta.is_finite() {
-            return Err(EstimatorError::Diverged { iteration: t, theta });
+            return Err(EstimatorError::Diverged {
+                iteration: t,
+                theta,
+            });
         }
         path.push(theta);
     }

@@ -41,8 +41,8 @@ mod stream;
 mod ziggurat;
 
 pub use self::convergence::{
-    central_difference, descend, log_log_slope, log_mean_exp, log_spaced, rms_error, running, Descent,
-    Trace,
+    central_difference, descend, log_log_slope, log_mean_exp, log_spaced, rms_error, running,
+    Descent, Trace,
 };
 pub use self::quadrature::GaussHermite;
 pub use self::stream::{RunningMean, Sampling};
@@ -116,7 +116,10 @@ pub struct Estimate {
 impl Estimate {
     /// The interval $\bar g \pm k\, s/\sqrt n$ (k = 2 is roughly a 95% interval).
     pub fn interval(&self, k: f64) -> (f64, f64) {
-        (self.mean - k * self.std_error, self.mean + k * self.std_error)
+        (
+            self.mean - k * self.std_error,
+            self.mean + k * self.std_error,
+        )
     }
 }
 
@@ -146,12 +149,13 @@ pub trait Objective: Sync {
     /// The constant baseline that minimises the variance of the score-function estimator under
     /// $p = \mathcal N(\theta, \sigma^2)$.
     ///
-    /// With score $s(x) = (x-\theta)/\sigma^2 = \varepsilon/\sigma$ and $\mathbb E[s] = 0$,
-    /// $\operatorname{Var}[(f-b)s] = \mathbb E[(f-b)^2 s^2] - (\mathbb E[fs])^2$ is a parabola in b,
+    /// With score $s(x) = (x-\theta)/\sigma^2 = \varepsilon/\sigma$ and $\mathbb E\,s = 0$,
+    /// $\operatorname{Var}((f-b)s) = \mathbb E\big((f-b)^2 s^2\big) - \big(\mathbb E(fs)\big)^2$ is a parabola in b,
     /// minimised at $b^* = \mathbb E[f s^2]/\mathbb E[s^2] = \mathbb E[f(x)\,\varepsilon^2]$.
     /// The default evaluates that by 64-point Gauss–Hermite quadrature.
     fn optimal_baseline(&self, p: Gaussian) -> f64 {
-        GaussHermite::default_rule().standard_expectation(|e| self.value(p.reparameterize(e)) * e * e)
+        GaussHermite::default_rule()
+            .standard_expectation(|e| self.value(p.reparameterize(e)) * e * e)
     }
 }
 
@@ -284,8 +288,11 @@ pub enum Estimator {
 
 impl Estimator {
     /// The three estimators question 2(c) compares.
-    pub const COMPARED: [Estimator; 3] =
-        [Estimator::Pathwise, Estimator::Score, Estimator::ScoreOptimalBaseline];
+    pub const COMPARED: [Estimator; 3] = [
+        Estimator::Pathwise,
+        Estimator::Score,
+        Estimator::ScoreOptimalBaseline,
+    ];
 
     /// A short name for legends and tables.
     pub fn name(&self) -> String {
@@ -383,7 +390,9 @@ pub fn estimate<F: Objective + ?Sized>(
         stream::run(sampling, |e| [f.derivative(theta + sigma * e)])?
     } else {
         let (theta, sigma, inv_sigma, b) = (g.theta, g.sigma, g.inv_sigma, g.b);
-        stream::run(sampling, |e| [(f.value(theta + sigma * e) - b) * (e * inv_sigma)])?
+        stream::run(sampling, |e| {
+            [(f.value(theta + sigma * e) - b) * (e * inv_sigma)]
+        })?
     };
     Ok(m.estimate())
 }
@@ -404,7 +413,10 @@ pub fn estimate<F: Objective + ?Sized>(
 ///
 /// # Errors
 /// [`EstimatorError::TooFewSamples`] for n < 2, [`EstimatorError::NoThreads`].
-pub fn monte_carlo<const P: usize, G>(g: G, sampling: Sampling) -> Result<[Estimate; P], EstimatorError>
+pub fn monte_carlo<const P: usize, G>(
+    g: G,
+    sampling: Sampling,
+) -> Result<[Estimate; P], EstimatorError>
 where
     G: Fn(f64) -> [f64; P] + Sync,
 {
@@ -414,9 +426,9 @@ where
 /// Exact moments of one sample $g(\varepsilon)$ of an estimator, by quadrature.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reference {
-    /// $\mathbb E[g]$: the true gradient, for an unbiased estimator.
+    /// $\mathbb E\,g$: the true gradient, for an unbiased estimator.
     pub mean: f64,
-    /// $\operatorname{Var}[g]$.
+    /// $\operatorname{Var} g$.
     pub variance: f64,
     /// The fourth central moment $\mu_4 = \mathbb E[(g - \mathbb E g)^4]$.
     pub fourth_central: f64,
@@ -430,7 +442,7 @@ impl Reference {
         ((self.fourth_central - self.variance * self.variance) / n as f64).sqrt()
     }
 
-    /// The standard error of the mean of n samples, $\sqrt{\operatorname{Var}[g]/n}$.
+    /// The standard error of the mean of n samples, $\sqrt{\operatorname{Var}(g)/n}$.
     pub fn std_error(&self, n: u64) -> f64 {
         (self.variance / n as f64).sqrt()
     }

@@ -213,9 +213,16 @@ mod tests {
             for k in 0..(n as u32) {
                 let even = gh.standard_expectation(|e| e.powi(2 * k as i32));
                 let want = double_factorial_odd(k);
-                assert!((even / want - 1.0).abs() < 1e-11, "n = {n}, E[ε^{}] = {even}", 2 * k);
+                assert!(
+                    (even / want - 1.0).abs() < 1e-11,
+                    "n = {n}, E[ε^{}] = {even}",
+                    2 * k
+                );
                 let odd = gh.standard_expectation(|e| e.powi(2 * k as i32 + 1));
-                assert!(odd.abs() < 1e-12 * want.max(1.0), "n = {n}, odd moment {odd}");
+                assert!(
+                    odd.abs() < 1e-12 * want.max(1.0),
+                    "n = {n}, odd moment {odd}"
+                );
             }
         }
     }
@@ -242,7 +249,10 @@ mod tests {
 
     #[test]
     fn node_count_is_validated() {
-        assert!(matches!(GaussHermite::new(0), Err(EstimatorError::QuadratureNodes { n: 0 })));
+        assert!(matches!(
+            GaussHermite::new(0),
+            Err(EstimatorError::QuadratureNodes { n: 0 })
+        ));
         assert!(GaussHermite::new(257).is_err());
     }
 }

@@ -9,8 +9,8 @@
 //! Nothing is allocated per sample, and the variance never suffers the cancellation of
 //! $\sum x^2 - n\bar x^2$.
 
-use super::{Estimate, EstimatorError};
 use super::ziggurat::Tables;
+use super::{Estimate, EstimatorError};
 use crate::rand::rngs::SmallRng;
 use crate::rand::SeedableRng;
 
@@ -42,7 +42,11 @@ pub struct Sampling {
 impl Sampling {
     /// `n` samples from `seed` on one thread.
     pub fn new(n: u64, seed: u64) -> Self {
-        Sampling { n, seed, threads: 1 }
+        Sampling {
+            n,
+            seed,
+            threads: 1,
+        }
     }
 
     /// The same run split over `threads` threads.
@@ -192,7 +196,10 @@ fn shifted_sums(xs: &[f64], k: f64) -> (f64, f64) {
         s1[0] += d;
         s2[0] += d * d;
     }
-    ((s1[0] + s1[1]) + (s1[2] + s1[3]), (s2[0] + s2[1]) + (s2[2] + s2[3]))
+    (
+        (s1[0] + s1[1]) + (s1[2] + s1[3]),
+        (s2[0] + s2[1]) + (s2[2] + s2[3]),
+    )
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a bijective mixer used to derive stream seeds.
@@ -319,7 +326,11 @@ mod tests {
             assert_eq!(e.n, 1000);
             assert!((e.mean - mean).abs() < 1e-9);
             // Large offset, small spread: the naive Σx² − n x̄² would lose everything here.
-            assert!((e.variance / var - 1.0).abs() < 1e-8, "{} vs {var}", e.variance);
+            assert!(
+                (e.variance / var - 1.0).abs() < 1e-8,
+                "{} vs {var}",
+                e.variance
+            );
         }
     }
 

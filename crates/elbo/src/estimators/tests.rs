@@ -39,8 +39,16 @@ fn closed_form_moments_match_quadrature_exactly() {
         for est in all_estimators(p) {
             let r = reference(est, &Square, p, &rule).unwrap();
             let v = Square::variance(est, p);
-            assert!((r.mean - Square::gradient(p)).abs() < 1e-11, "{est} at {p:?}: mean {}", r.mean);
-            assert!((r.variance - v).abs() < 1e-10 * v.max(1.0), "{est} at {p:?}: {} vs {v}", r.variance);
+            assert!(
+                (r.mean - Square::gradient(p)).abs() < 1e-11,
+                "{est} at {p:?}: mean {}",
+                r.mean
+            );
+            assert!(
+                (r.variance - v).abs() < 1e-10 * v.max(1.0),
+                "{est} at {p:?}: {} vs {v}",
+                r.variance
+            );
         }
     }
 }
@@ -51,7 +59,13 @@ fn closed_form_variances_hold_against_simulation() {
     let n = 400_000;
     for (i, p) in gaussians().into_iter().enumerate() {
         for est in all_estimators(p) {
-            let e = estimate(est, &Square, p, Sampling::new(n, 1000 + i as u64).threads(2)).unwrap();
+            let e = estimate(
+                est,
+                &Square,
+                p,
+                Sampling::new(n, 1000 + i as u64).threads(2),
+            )
+            .unwrap();
             let r = reference(est, &Square, p, &rule).unwrap();
             let want = Square::variance(est, p);
             let tol = K * r.variance_std_error(n);
@@ -74,11 +88,28 @@ fn the_variance_tolerance_rejects_a_wrong_formula() {
     // Had we derived 12θ² instead of 14θ² (dropping the cross term 2·θ²·E[ε⁴]), the check above
     // would fail: the tolerance is tight enough to tell.
     let (p, n) = (Gaussian::new(1.0, 1.0).unwrap(), 400_000);
-    let e = estimate(Estimator::Score, &Square, p, Sampling::new(n, 77).threads(2)).unwrap();
-    let r = reference(Estimator::Score, &Square, p, &GaussHermite::new(16).unwrap()).unwrap();
+    let e = estimate(
+        Estimator::Score,
+        &Square,
+        p,
+        Sampling::new(n, 77).threads(2),
+    )
+    .unwrap();
+    let r = reference(
+        Estimator::Score,
+        &Square,
+        p,
+        &GaussHermite::new(16).unwrap(),
+    )
+    .unwrap();
     let wrong = 1.0 + 12.0 + 15.0;
-    assert!((e.variance - wrong).abs() > K * r.variance_std_error(n), "{e}");
-    assert!((e.variance - Square::variance(Estimator::Score, p)).abs() <= K * r.variance_std_error(n));
+    assert!(
+        (e.variance - wrong).abs() > K * r.variance_std_error(n),
+        "{e}"
+    );
+    assert!(
+        (e.variance - Square::variance(Estimator::Score, p)).abs() <= K * r.variance_std_error(n)
+    );
 }
 
 #[test]
@@ -89,7 +120,10 @@ fn the_optimal_baseline_minimises_the_variance() {
         // the quadrature default agrees with the closed form θ² + 3σ²
         assert!((sq.optimal_baseline(p) - b).abs() < 1e-10 * b.max(1.0));
         let v = |b| Square::variance(Estimator::ScoreBaseline(b), p);
-        assert!((v(b) - Square::variance(Estimator::ScoreOptimalBaseline, p)).abs() < 1e-9 * v(b).max(1.0));
+        assert!(
+            (v(b) - Square::variance(Estimator::ScoreOptimalBaseline, p)).abs()
+                < 1e-9 * v(b).max(1.0)
+        );
         assert!(v(b) < v(b + 0.1) && v(b) < v(b - 0.1));
         assert!(v(b) <= Square::variance(Estimator::Score, p));
     }
@@ -100,19 +134,40 @@ fn estimators_agree_with_a_finite_difference_of_the_quadrature_expectation() {
     // f(x) = sin x + x³/10: ∇θ E[f] by a central difference of the Gauss–Hermite expectation,
     // checked first against the closed form cos θ e^{−σ²/2} + 3(θ² + σ²)/10, then against every
     // estimator within 5 standard errors.
-    let f = objective(|x: f64| x.sin() + x.powi(3) / 10.0, |x: f64| x.cos() + 0.3 * x * x);
+    let f = objective(
+        |x: f64| x.sin() + x.powi(3) / 10.0,
+        |x: f64| x.cos() + 0.3 * x * x,
+    );
     let rule = GaussHermite::new(48).unwrap();
-    for (i, (theta, sigma)) in [(0.3, 1.0), (-1.2, 0.4), (2.0, 1.5)].into_iter().enumerate() {
+    for (i, (theta, sigma)) in [(0.3, 1.0), (-1.2, 0.4), (2.0, 1.5)]
+        .into_iter()
+        .enumerate()
+    {
         let j = |t: [f64; 1]| rule.expectation(Gaussian::new(t[0], sigma).unwrap(), |x| f.value(x));
         let [fd] = central_difference(j, [theta], 1e-5);
-        let exact = theta.cos() * (-0.5 * sigma * sigma).exp() + 0.3 * (theta * theta + sigma * sigma);
-        assert!((fd - exact).abs() < 1e-8, "finite difference {fd} vs {exact}");
+        let exact =
+            theta.cos() * (-0.5 * sigma * sigma).exp() + 0.3 * (theta * theta + sigma * sigma);
+        assert!(
+            (fd - exact).abs() < 1e-8,
+            "finite difference {fd} vs {exact}"
+        );
         let p = Gaussian::new(theta, sigma).unwrap();
-        for est in [Estimator::Pathwise, Estimator::Score, Estimator::ScoreOptimalBaseline] {
+        for est in [
+            Estimator::Pathwise,
+            Estimator::Score,
+            Estimator::ScoreOptimalBaseline,
+        ] {
             let e = estimate(est, &f, p, Sampling::new(300_000, 50 + i as u64)).unwrap();
-            assert!((e.mean - fd).abs() <= K * e.std_error, "{est} at θ = {theta}: {e} vs {fd}");
+            assert!(
+                (e.mean - fd).abs() <= K * e.std_error,
+                "{est} at θ = {theta}: {e} vs {fd}"
+            );
             let r = reference(est, &f, p, &rule).unwrap();
-            assert!((r.mean - fd).abs() < 1e-8, "{est}: quadrature mean {} vs {fd}", r.mean);
+            assert!(
+                (r.mean - fd).abs() < 1e-8,
+                "{est}: quadrature mean {} vs {fd}",
+                r.mean
+            );
         }
     }
 }
@@ -140,7 +195,10 @@ fn reparameterized_gradient_of_a_nonlinear_sampler_matches_quadrature_and_finite
     )
     .unwrap();
     for (i, (g, want)) in grads.iter().zip(fd).enumerate() {
-        assert!((g.mean - want).abs() <= K * g.std_error, "∂/∂θ{i}: {g} vs {want}");
+        assert!(
+            (g.mean - want).abs() <= K * g.std_error,
+            "∂/∂θ{i}: {g} vs {want}"
+        );
     }
 }
 
@@ -151,7 +209,10 @@ fn estimates_are_reproducible_and_match_the_running_trace() {
     let a = estimate(Estimator::Score, &Square, p, s).unwrap();
     assert_eq!(a, estimate(Estimator::Score, &Square, p, s).unwrap());
     let b = estimate(Estimator::Score, &Square, p, s.threads(2)).unwrap();
-    assert_eq!(b, estimate(Estimator::Score, &Square, p, s.threads(2)).unwrap());
+    assert_eq!(
+        b,
+        estimate(Estimator::Score, &Square, p, s.threads(2)).unwrap()
+    );
     assert_ne!(a.mean, b.mean);
     let t = running(Estimator::Score, &Square, p, &[10, 1000, 50_000], 4).unwrap();
     let (n, mean, se) = t.last().unwrap();
@@ -173,7 +234,11 @@ fn rms_error_falls_as_one_over_root_n() {
         assert!((slope + 0.5).abs() < 0.1, "{est}: slope {slope}");
         // and the level is √(Var/n): within 25% at the largest n (64 repetitions ≈ 9% error)
         let want = (Square::variance(est, p) / 16_384.0).sqrt();
-        assert!((err[err.len() - 1] / want - 1.0).abs() < 0.25, "{est}: {} vs {want}", err[err.len() - 1]);
+        assert!(
+            (err[err.len() - 1] / want - 1.0).abs() < 0.25,
+            "{est}: {} vs {want}",
+            err[err.len() - 1]
+        );
     }
 }
 
@@ -197,33 +262,53 @@ fn gradient_descent_reaches_the_optimum_with_the_predicted_spread() {
         let want = d.step * v0 / (4.0 * d.samples as f64 * (1.0 - d.step));
         assert!(mean.abs() < 0.05, "{est}: mean of the tail {mean}");
         // ~3800 correlated steps (correlation time 1/(2η) = 10): ~190 effective samples, so ±30%
-        assert!((ms / want - 1.0).abs() < 0.3, "{est}: E[θ²] = {ms} vs {want}");
+        assert!(
+            (ms / want - 1.0).abs() < 0.3,
+            "{est}: E[θ²] = {ms} vs {want}"
+        );
     }
 }
 
 #[test]
 fn invalid_inputs_are_typed_errors() {
     let p = Gaussian::new(0.0, 1.0).unwrap();
-    let e = estimate(Estimator::ScoreBaseline(f64::NAN), &Square, p, Sampling::new(10, 0));
+    let e = estimate(
+        Estimator::ScoreBaseline(f64::NAN),
+        &Square,
+        p,
+        Sampling::new(10, 0),
+    );
     assert!(matches!(e, Err(EstimatorError::BadBaseline { .. })));
     assert!(matches!(
         estimate(Estimator::Pathwise, &Square, p, Sampling::new(1, 0)),
         Err(EstimatorError::TooFewSamples { n: 1 })
     ));
-    assert!(matches!(running(Estimator::Pathwise, &Square, p, &[10, 5], 0), Err(EstimatorError::Checkpoints(_))));
-    assert!(matches!(running(Estimator::Pathwise, &Square, p, &[], 0), Err(EstimatorError::Checkpoints(_))));
+    assert!(matches!(
+        running(Estimator::Pathwise, &Square, p, &[10, 5], 0),
+        Err(EstimatorError::Checkpoints(_))
+    ));
+    assert!(matches!(
+        running(Estimator::Pathwise, &Square, p, &[], 0),
+        Err(EstimatorError::Checkpoints(_))
+    ));
     let bad = Descent {
         sigma: 0.0,
         ..Descent::default()
     };
     let err = descend(Estimator::Pathwise, &Square, &bad, 0).unwrap_err();
-    assert_eq!(err.to_string(), "standard deviation σ[0] = 0 must be finite and > 0");
+    assert_eq!(
+        err.to_string(),
+        "standard deviation σ[0] = 0 must be finite and > 0"
+    );
     let wild = Descent {
         step: 5.0,
         iterations: 2000,
         ..Descent::default()
     };
-    assert!(matches!(descend(Estimator::Score, &Square, &wild, 0), Err(EstimatorError::Diverged { .. })));
+    assert!(matches!(
+        descend(Estimator::Score, &Square, &wild, 0),
+        Err(EstimatorError::Diverged { .. })
+    ));
     assert!(log_log_slope(&[1.0, 2.0], &[1.0, -1.0]).is_err());
     assert!(log_log_slope(&[1.0, 1.0], &[1.0, 2.0]).is_err());
 }

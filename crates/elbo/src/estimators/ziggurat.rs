@@ -161,7 +161,10 @@ mod tests {
         assert!(t.x.windows(2).all(|w| w[0] > w[1]));
         // every layer has area v: x_i (f_{i+1} − f_i) = v for i ≥ 1
         for i in 1..LAYERS {
-            assert!((t.x[i] * (t.f[i + 1] - t.f[i]) / v - 1.0).abs() < 1e-6, "layer {i}");
+            assert!(
+                (t.x[i] * (t.f[i + 1] - t.f[i]) / v - 1.0).abs() < 1e-6,
+                "layer {i}"
+            );
         }
     }
 
@@ -192,14 +195,26 @@ mod tests {
         let nf = n as f64;
         let (m1, m2, m4) = (m1 / nf, m2 / nf, m4 / nf);
         assert!(m1.abs() < 5.0 / nf.sqrt(), "mean {m1}");
-        assert!((m2 - 1.0).abs() < 5.0 * 2f64.sqrt() / nf.sqrt(), "E[ε²] = {m2}");
-        assert!((m4 - 3.0).abs() < 5.0 * 96f64.sqrt() / nf.sqrt(), "E[ε⁴] = {m4}");
+        assert!(
+            (m2 - 1.0).abs() < 5.0 * 2f64.sqrt() / nf.sqrt(),
+            "E[ε²] = {m2}"
+        );
+        assert!(
+            (m4 - 3.0).abs() < 5.0 * 96f64.sqrt() / nf.sqrt(),
+            "E[ε⁴] = {m4}"
+        );
         let p3 = 2.0 * 0.001_349_898_031_630_094_6;
         let f3 = over3 as f64 / nf;
-        assert!((f3 - p3).abs() < 5.0 * (p3 * (1.0 - p3) / nf).sqrt(), "P(|ε| > 3) ≈ {f3}");
+        assert!(
+            (f3 - p3).abs() < 5.0 * (p3 * (1.0 - p3) / nf).sqrt(),
+            "P(|ε| > 3) ≈ {f3}"
+        );
         let pr = tail_area(R) / (2.0 * std::f64::consts::PI).sqrt();
         let fr = over_r as f64 / nf;
-        assert!((fr - pr).abs() < 5.0 * (pr / nf).sqrt(), "P(ε > r) ≈ {fr} vs {pr}");
+        assert!(
+            (fr - pr).abs() < 5.0 * (pr / nf).sqrt(),
+            "P(ε > r) ≈ {fr} vs {pr}"
+        );
     }
 
     #[test]
@@ -223,10 +238,16 @@ mod tests {
             // Φ(g) by the midpoint rule on [−12, g] with 200 000 steps
             let m = 200_000;
             let h = (g + 12.0) / m as f64;
-            let phi: f64 = (0..m).map(|k| density(-12.0 + (k as f64 + 0.5) * h)).sum::<f64>() * h
+            let phi: f64 = (0..m)
+                .map(|k| density(-12.0 + (k as f64 + 0.5) * h))
+                .sum::<f64>()
+                * h
                 / (2.0 * std::f64::consts::PI).sqrt();
             let emp = *c as f64 / n as f64;
-            assert!((emp - phi).abs() < 5.0 * (phi * (1.0 - phi) / n as f64).sqrt() + 1e-9, "Φ({g})");
+            assert!(
+                (emp - phi).abs() < 5.0 * (phi * (1.0 - phi) / n as f64).sqrt() + 1e-9,
+                "Φ({g})"
+            );
         }
     }
 }

@@ -281,21 +281,22 @@ impl Chart {
             .series
             .iter()
             .filter(|s| matches!(s.kind, Kind::Band { .. }))
-            .chain(self.series.iter().filter(|s| !matches!(s.kind, Kind::Band { .. })));
+            .chain(
+                self.series
+                    .iter()
+                    .filter(|s| !matches!(s.kind, Kind::Band { .. })),
+            );
         for s in order {
             let color = s.color;
             let pts = || s.x.iter().copied().zip(s.y.iter().copied());
             let anno = match &s.kind {
                 Kind::Line => chart.draw_series(LineSeries::new(pts(), color.stroke_width(2))),
-                Kind::Dashed => chart.draw_series(DashedLineSeries::new(
-                    pts(),
-                    8,
-                    5,
-                    color.stroke_width(2),
-                )),
-                Kind::Points => chart.draw_series(
-                    pts().map(|p| Circle::new(p, 2, color.mix(0.75).filled())),
-                ),
+                Kind::Dashed => {
+                    chart.draw_series(DashedLineSeries::new(pts(), 8, 5, color.stroke_width(2)))
+                }
+                Kind::Points => {
+                    chart.draw_series(pts().map(|p| Circle::new(p, 2, color.mix(0.75).filled())))
+                }
                 Kind::HLine => chart.draw_series(DashedLineSeries::new(
                     [(x0, s.y[0]), (x1, s.y[0])],
                     6,
@@ -303,7 +304,8 @@ impl Chart {
                     BLACK.mix(0.7).stroke_width(1),
                 )),
                 Kind::Band { lo, hi } => {
-                    let mut poly: Vec<(f64, f64)> = s.x.iter().copied().zip(hi.iter().copied()).collect();
+                    let mut poly: Vec<(f64, f64)> =
+                        s.x.iter().copied().zip(hi.iter().copied()).collect();
                     poly.extend(s.x.iter().copied().zip(lo.iter().copied()).rev());
                     chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.2).filled())))
                 }
@@ -312,16 +314,24 @@ impl Chart {
             if !s.name.is_empty() {
                 legend = true;
                 let kind = s.kind.clone();
-                anno.label(s.name.clone()).legend(move |(x, y)| -> DynElement<'static, SVGBackend<'a>, (i32, i32)> {
-                    match kind {
-                        Kind::Points => Circle::new((x + 10, y), 3, color.filled()).into_dyn(),
-                        Kind::Band { .. } => {
-                            Rectangle::new([(x, y - 5), (x + 20, y + 5)], color.mix(0.2).filled()).into_dyn()
+                anno.label(s.name.clone()).legend(
+                    move |(x, y)| -> DynElement<'static, SVGBackend<'a>, (i32, i32)> {
+                        match kind {
+                            Kind::Points => Circle::new((x + 10, y), 3, color.filled()).into_dyn(),
+                            Kind::Band { .. } => Rectangle::new(
+                                [(x, y - 5), (x + 20, y + 5)],
+                                color.mix(0.2).filled(),
+                            )
+                            .into_dyn(),
+                            Kind::HLine => {
+                                PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7))
+                                    .into_dyn()
+                            }
+                            _ => PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                                .into_dyn(),
                         }
-                        Kind::HLine => PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7)).into_dyn(),
-                        _ => PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)).into_dyn(),
-                    }
-                });
+                    },
+                );
             }
         }
         if legend {
@@ -413,7 +423,9 @@ fn padded(values: impl Iterator<Item = f64>, log: bool, pad: f64) -> (f64, f64) 
     let t = |v: f64| if log { v.log10() } else { v };
     let (lo, hi) = values
         .map(t)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
     let (lo, hi) = if hi - lo > 1e-12 * (lo.abs() + hi.abs()).max(1e-300) {
         let d = (hi - lo) * pad;
         (lo - d, hi + d)
@@ -452,19 +464,30 @@ mod tests {
 
     #[test]
     fn log_axes_reject_non_positive_values() {
-        let err = Chart::new("t").log_y().line("s", &[1.0, 2.0], &[1.0, 0.0]).render();
-        assert!(matches!(err, Err(PlotError::BadValue { index: 1, .. })), "{err:?}");
+        let err = Chart::new("t")
+            .log_y()
+            .line("s", &[1.0, 2.0], &[1.0, 0.0])
+            .render();
+        assert!(
+            matches!(err, Err(PlotError::BadValue { index: 1, .. })),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn mismatched_lengths_are_an_error() {
         let err = Chart::new("t").line("s", &[1.0, 2.0], &[1.0]).render();
-        assert!(err.unwrap_err().to_string().contains("y has 1 values but x has 2"));
+        assert!(err
+            .unwrap_err()
+            .to_string()
+            .contains("y has 1 values but x has 2"));
     }
 
     #[test]
     fn nan_is_an_error_not_a_gap() {
-        let err = Chart::new("t").points("s", &[1.0, 2.0], &[f64::NAN, 1.0]).render();
+        let err = Chart::new("t")
+            .points("s", &[1.0, 2.0], &[f64::NAN, 1.0])
+            .render();
         assert!(matches!(err, Err(PlotError::BadValue { index: 0, .. })));
     }
 

@@ -29,7 +29,9 @@ pub fn image_grid(
 ) -> Result<Figure, PlotError> {
     let n = images.nrows();
     if n == 0 || cols == 0 {
-        return Err(PlotError::Shape(format!("{n} images in {cols} columns: nothing to draw")));
+        return Err(PlotError::Shape(format!(
+            "{n} images in {cols} columns: nothing to draw"
+        )));
     }
     if images.ncols() != height * width {
         return Err(PlotError::Shape(format!(
@@ -38,7 +40,11 @@ pub fn image_grid(
             height * width
         )));
     }
-    if let Some((i, v)) = images.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+    if let Some((i, v)) = images
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=1.0).contains(*v))
+    {
         return Err(PlotError::Shape(format!(
             "pixel {} of image {} is {v}, outside [0, 1]",
             i % (height * width),
@@ -71,7 +77,9 @@ pub fn image_grid(
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

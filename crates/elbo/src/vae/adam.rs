@@ -96,11 +96,17 @@ impl Adam {
         lr: f64,
     ) -> Result<(), VaeError> {
         if grads.is_empty() {
-            return Err(VaeError::Argument("Adam::step needs at least one gradient".into()));
+            return Err(VaeError::Argument(
+                "Adam::step needs at least one gradient".into(),
+            ));
         }
         let shard_slices: Vec<Vec<&[f32]>> = grads.iter().map(|g| g.slices()).collect();
         let want: Vec<usize> = self.m.iter().map(Vec::len).collect();
-        let params: Vec<usize> = model.named_parameters().iter().map(|(_, p)| p.len()).collect();
+        let params: Vec<usize> = model
+            .named_parameters()
+            .iter()
+            .map(|(_, p)| p.len())
+            .collect();
         for lens in shard_slices
             .iter()
             .map(|s| s.iter().map(|t| t.len()).collect::<Vec<_>>())
@@ -130,13 +136,20 @@ impl Adam {
             .enumerate()
         {
             let mut off = 0;
-            for ((p, m), v) in p.chunks_mut(CHUNK).zip(m.chunks_mut(CHUNK)).zip(v.chunks_mut(CHUNK)) {
+            for ((p, m), v) in p
+                .chunks_mut(CHUNK)
+                .zip(m.chunks_mut(CHUNK))
+                .zip(v.chunks_mut(CHUNK))
+            {
                 items.push((k, off, p, m, v));
                 off += CHUNK;
             }
         }
         items.into_par_iter().for_each(|(k, off, p, m, v)| {
-            let gs: Vec<&[f32]> = shard_slices.iter().map(|s| &s[k][off..off + p.len()]).collect();
+            let gs: Vec<&[f32]> = shard_slices
+                .iter()
+                .map(|s| &s[k][off..off + p.len()])
+                .collect();
             update(p, m, v, &gs, b1, b2, step, inv_sqrt_bc2, eps);
         });
         Ok(())
@@ -167,8 +180,12 @@ fn update(
             }
         }
         [g0, g1] => {
-            for ((((p, m), v), &g0), &g1) in
-                p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(*g0).zip(*g1)
+            for ((((p, m), v), &g0), &g1) in p
+                .iter_mut()
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+                .zip(*g0)
+                .zip(*g1)
             {
                 body(p, m, v, g0 + g1);
             }

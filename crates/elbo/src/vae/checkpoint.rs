@@ -155,16 +155,20 @@ impl Vae<f32> {
     }
 
     /// Reads a model from safetensors bytes; `path` only labels errors.
-    pub fn from_safetensors(bytes: &[u8], path: impl AsRef<Path>) -> Result<Vae<f32>, CheckpointError> {
+    pub fn from_safetensors(
+        bytes: &[u8],
+        path: impl AsRef<Path>,
+    ) -> Result<Vae<f32>, CheckpointError> {
         let path = path.as_ref();
         let st = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Corrupt {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Corrupt {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let (_, header) =
+            SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Corrupt {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
         let empty = HashMap::new();
         let meta = header.metadata().as_ref().unwrap_or(&empty);
         let meta_err = |key: &str, problem: String| CheckpointError::Metadata {
@@ -183,12 +187,18 @@ impl Vae<f32> {
                 .map_err(|_| meta_err(key, format!("`{v}` is not a non-negative integer")))
         };
         if get("format")? != FORMAT {
-            return Err(meta_err("format", format!("`{}` is not `{FORMAT}`", get("format")?)));
+            return Err(meta_err(
+                "format",
+                format!("`{}` is not `{FORMAT}`", get("format")?),
+            ));
         }
         if get("version")? != VERSION {
             return Err(meta_err(
                 "version",
-                format!("version `{}` is not supported (only `{VERSION}`)", get("version")?),
+                format!(
+                    "version `{}` is not supported (only `{VERSION}`)",
+                    get("version")?
+                ),
             ));
         }
         let hidden_str = get("hidden")?;
@@ -199,12 +209,22 @@ impl Vae<f32> {
                 .split(',')
                 .map(|w| w.trim().parse::<usize>())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| meta_err("hidden", format!("`{hidden_str}` is not a list of widths")))?
+                .map_err(|_| {
+                    meta_err("hidden", format!("`{hidden_str}` is not a list of widths"))
+                })?
         };
-        let activation = Activation::from_name(get("activation")?)
-            .ok_or_else(|| meta_err("activation", format!("unknown activation `{}`", get("activation").unwrap_or(""))))?;
-        let mode = Mode::from_name(get("mode")?)
-            .ok_or_else(|| meta_err("mode", format!("unknown mode `{}`", get("mode").unwrap_or(""))))?;
+        let activation = Activation::from_name(get("activation")?).ok_or_else(|| {
+            meta_err(
+                "activation",
+                format!("unknown activation `{}`", get("activation").unwrap_or("")),
+            )
+        })?;
+        let mode = Mode::from_name(get("mode")?).ok_or_else(|| {
+            meta_err(
+                "mode",
+                format!("unknown mode `{}`", get("mode").unwrap_or("")),
+            )
+        })?;
         let seed = match meta.get("seed") {
             Some(s) => s
                 .parse()
@@ -219,7 +239,8 @@ impl Vae<f32> {
             mode,
             seed,
         };
-        let mut vae = Vae::<f32>::new(config).map_err(|e: VaeError| meta_err("hidden", e.to_string()))?;
+        let mut vae =
+            Vae::<f32>::new(config).map_err(|e: VaeError| meta_err("hidden", e.to_string()))?;
         let tensor_err = |name: &str, problem: String| CheckpointError::Tensor {
             path: path.to_owned(),
             name: name.to_string(),
@@ -232,7 +253,10 @@ impl Vae<f32> {
             .collect();
         for name in st.names() {
             if !expected.iter().any(|(n, _)| n == name) {
-                return Err(tensor_err(name, "not a parameter of this architecture".into()));
+                return Err(tensor_err(
+                    name,
+                    "not a parameter of this architecture".into(),
+                ));
             }
         }
         for ((name, shape), dst) in expected.iter().zip(vae.parameter_slices_mut()) {
@@ -240,10 +264,16 @@ impl Vae<f32> {
                 .tensor(name)
                 .map_err(|_| tensor_err(name, "missing".into()))?;
             if t.dtype() != Dtype::F32 {
-                return Err(tensor_err(name, format!("dtype {:?}, expected F32", t.dtype())));
+                return Err(tensor_err(
+                    name,
+                    format!("dtype {:?}, expected F32", t.dtype()),
+                ));
             }
             if t.shape() != shape.as_slice() {
-                return Err(tensor_err(name, format!("shape {:?}, expected {shape:?}", t.shape())));
+                return Err(tensor_err(
+                    name,
+                    format!("shape {:?}, expected {shape:?}", t.shape()),
+                ));
             }
             for (d, b) in dst.iter_mut().zip(t.data().chunks_exact(4)) {
                 *d = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
@@ -260,9 +290,12 @@ impl Vae<f32> {
             path: path.to_owned(),
             source,
         };
-        let name = path
-            .file_name()
-            .ok_or_else(|| io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name")))?;
+        let name = path.file_name().ok_or_else(|| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a file name",
+            ))
+        })?;
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".tmp-{}", std::process::id()));
@@ -299,7 +332,10 @@ impl Vae<f32> {
 
     /// Loads a model and checks that it has the architecture `expected` (e.g. a notebook's
     /// cached model still matches its knobs).
-    pub fn load_expecting(path: impl AsRef<Path>, expected: &VaeConfig) -> Result<Vae<f32>, CheckpointError> {
+    pub fn load_expecting(
+        path: impl AsRef<Path>,
+        expected: &VaeConfig,
+    ) -> Result<Vae<f32>, CheckpointError> {
         let vae = Vae::load(&path)?;
         if vae.config() != expected {
             return Err(CheckpointError::Mismatch {
@@ -344,7 +380,11 @@ mod tests {
             let back = Vae::load(&path).unwrap();
             assert_eq!(back, vae);
             for (a, b) in back.named_parameters().iter().zip(vae.named_parameters()) {
-                assert!(a.1.iter().zip(b.1.iter()).all(|(x, y)| x.to_bits() == y.to_bits()));
+                assert!(a
+                    .1
+                    .iter()
+                    .zip(b.1.iter())
+                    .all(|(x, y)| x.to_bits() == y.to_bits()));
             }
             // overwrite in place, then check the directory holds only the model
             small(mode).save(&path).unwrap();
@@ -395,12 +435,25 @@ mod tests {
                 if n == "decoder.1.weight" {
                     shape.reverse();
                 }
-                (n, F32Tensor { bytes: vec![0; 4 * p.len()], shape })
+                (
+                    n,
+                    F32Tensor {
+                        bytes: vec![0; 4 * p.len()],
+                        shape,
+                    },
+                )
             })
             .collect();
-        let bad = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(meta.clone())).unwrap();
+        let bad = safetensors::serialize(
+            tensors.iter().map(|(n, t)| (n.as_str(), t)),
+            Some(meta.clone()),
+        )
+        .unwrap();
         let e = Vae::from_safetensors(&bad, "m").unwrap_err();
-        assert!(e.to_string().contains("decoder.1.weight") && e.to_string().contains("shape"), "{e}");
+        assert!(
+            e.to_string().contains("decoder.1.weight") && e.to_string().contains("shape"),
+            "{e}"
+        );
         // metadata describing another architecture than the tensors
         meta.insert("latent".into(), "5".into());
         let good: Vec<(String, F32Tensor)> = tensors
@@ -412,13 +465,23 @@ mod tests {
                 (n, t)
             })
             .collect();
-        let other = safetensors::serialize(good.iter().map(|(n, t)| (n.as_str(), t)), Some(meta)).unwrap();
-        assert!(matches!(Vae::from_safetensors(&other, "m"), Err(CheckpointError::Tensor { .. })));
+        let other =
+            safetensors::serialize(good.iter().map(|(n, t)| (n.as_str(), t)), Some(meta)).unwrap();
+        assert!(matches!(
+            Vae::from_safetensors(&other, "m"),
+            Err(CheckpointError::Tensor { .. })
+        ));
         // the architecture asked for differs from the file's
         let path = tmp("expect");
         vae.save(&path).unwrap();
-        let want = VaeConfig { latent: 4, ..vae.config().clone() };
-        assert!(matches!(Vae::load_expecting(&path, &want), Err(CheckpointError::Mismatch { .. })));
+        let want = VaeConfig {
+            latent: 4,
+            ..vae.config().clone()
+        };
+        assert!(matches!(
+            Vae::load_expecting(&path, &want),
+            Err(CheckpointError::Mismatch { .. })
+        ));
         assert!(Vae::load_expecting(&path, vae.config()).is_ok());
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }

@@ -102,9 +102,14 @@ impl Activation {
 
     /// Parses [`name`](Self::name).
     pub fn from_name(name: &str) -> Option<Activation> {
-        [Activation::Relu, Activation::Elu, Activation::Tanh, Activation::Identity]
-            .into_iter()
-            .find(|a| a.name() == name)
+        [
+            Activation::Relu,
+            Activation::Elu,
+            Activation::Tanh,
+            Activation::Identity,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
     }
 
     /// Forward, in place on a whole matrix of pre-activations plus bias: `H = f(A + b)`.
@@ -357,7 +362,12 @@ mod tests {
 
     #[test]
     fn activation_names_round_trip() {
-        for a in [Activation::Relu, Activation::Elu, Activation::Tanh, Activation::Identity] {
+        for a in [
+            Activation::Relu,
+            Activation::Elu,
+            Activation::Tanh,
+            Activation::Identity,
+        ] {
             assert_eq!(Activation::from_name(a.name()), Some(a));
         }
         assert_eq!(Activation::from_name("gelu"), None);
@@ -366,7 +376,11 @@ mod tests {
     #[test]
     fn kl_is_zero_at_the_prior_and_positive_elsewhere() {
         let mut out = Vec::new();
-        gaussian_kl(array![[0.0f64, 0.0]].view(), array![[0.0, 0.0]].view(), &mut out);
+        gaussian_kl(
+            array![[0.0f64, 0.0]].view(),
+            array![[0.0, 0.0]].view(),
+            &mut out,
+        );
         assert_eq!(out, [0.0]);
         gaussian_kl(array![[1.0f64]].view(), array![[0.0]].view(), &mut out);
         assert_eq!(out, [0.5]);

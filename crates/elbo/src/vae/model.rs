@@ -26,7 +26,7 @@ use super::scalar::{sigmoid, Real};
 use crate::rand::rngs::SmallRng;
 use crate::rand::SeedableRng;
 use crate::rand_distr::{Distribution, StandardNormal};
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewD};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewD};
 use rayon::prelude::*;
 use std::fmt;
 
@@ -196,7 +196,10 @@ pub struct Mlp<T = f32> {
 
 impl<T: Real> Mlp<T> {
     fn new(sizes: &[usize], activation: Activation, rng: &mut SmallRng) -> Self {
-        let layers = sizes.windows(2).map(|w| Linear::new(w[0], w[1], rng)).collect();
+        let layers = sizes
+            .windows(2)
+            .map(|w| Linear::new(w[0], w[1], rng))
+            .collect();
         Mlp { layers, activation }
     }
 
@@ -369,13 +372,55 @@ impl<T: Real> fmt::Display for ForwardTrace<T> {
         let b = format!("{}", self.x.nrows());
         let rows = [
             ("1", "x", "data batch", sh(&self.x), m(&self.x)),
-            ("2", "μ = enc_μ(x)", "mean of q_φ(z|x)", sh(&self.mu), m(&self.mu)),
-            ("2", "log σ² = enc_σ(x)", "log-variance of q_φ(z|x)", sh(&self.log_var), m(&self.log_var)),
-            ("3", "ε ∼ N(0, I)", "noise, independent of φ", sh(&self.eps), m(&self.eps)),
-            ("4", "z = μ + σ ⊙ ε", "reparameterized sample of q_φ(z|x)", sh(&self.z), m(&self.z)),
-            ("5", "l = dec(z)", "Bernoulli logits of p_θ(x|z)", sh(&self.logits), m(&self.logits)),
-            ("6", "log p_θ(x|z)", "Σⱼ xⱼlⱼ − softplus(lⱼ)", b.clone(), v(&self.log_px_z)),
-            ("7", "KL(q_φ(z|x) ‖ p(z))", "½Σ(μ² + σ² − 1 − log σ²)", b.clone(), v(&self.kl)),
+            (
+                "2",
+                "μ = enc_μ(x)",
+                "mean of q_φ(z|x)",
+                sh(&self.mu),
+                m(&self.mu),
+            ),
+            (
+                "2",
+                "log σ² = enc_σ(x)",
+                "log-variance of q_φ(z|x)",
+                sh(&self.log_var),
+                m(&self.log_var),
+            ),
+            (
+                "3",
+                "ε ∼ N(0, I)",
+                "noise, independent of φ",
+                sh(&self.eps),
+                m(&self.eps),
+            ),
+            (
+                "4",
+                "z = μ + σ ⊙ ε",
+                "reparameterized sample of q_φ(z|x)",
+                sh(&self.z),
+                m(&self.z),
+            ),
+            (
+                "5",
+                "l = dec(z)",
+                "Bernoulli logits of p_θ(x|z)",
+                sh(&self.logits),
+                m(&self.logits),
+            ),
+            (
+                "6",
+                "log p_θ(x|z)",
+                "Σⱼ xⱼlⱼ − softplus(lⱼ)",
+                b.clone(),
+                v(&self.log_px_z),
+            ),
+            (
+                "7",
+                "KL(q_φ(z|x) ‖ p(z))",
+                "½Σ(μ² + σ² − 1 − log σ²)",
+                b.clone(),
+                v(&self.kl),
+            ),
             ("8", "ELBO", "log p_θ(x|z) − KL", b, v(&self.elbo)),
         ];
         for (step, sym, what, shape, summary) in rows {
@@ -490,7 +535,10 @@ impl<T: Real> Vae<T> {
     }
 
     pub(crate) fn layers_mut(&mut self) -> impl Iterator<Item = &mut Linear<T>> {
-        self.encoder.layers.iter_mut().chain(&mut self.decoder.layers)
+        self.encoder
+            .layers
+            .iter_mut()
+            .chain(&mut self.decoder.layers)
     }
 
     /// Every parameter tensor with its name, `encoder.{i}.weight` (`fan_in × fan_out`),
@@ -518,7 +566,12 @@ impl<T: Real> Vae<T> {
             .collect()
     }
 
-    fn check_cols(&self, what: &'static str, a: &ArrayView2<'_, T>, cols: usize) -> Result<(), VaeError> {
+    fn check_cols(
+        &self,
+        what: &'static str,
+        a: &ArrayView2<'_, T>,
+        cols: usize,
+    ) -> Result<(), VaeError> {
         if a.ncols() != cols {
             return Err(VaeError::Shape {
                 what,
@@ -535,7 +588,13 @@ impl<T: Real> Vae<T> {
 
     /// The forward pass on `x` into `ws`: encoder, z (sampled with `ws.eps`, or μ), decoder,
     /// log p_θ(x|z) and KL per row. With `grad`, also ∂(−log p)/∂logits into `ws.d`.
-    pub(crate) fn forward_ws(&self, x: ArrayView2<'_, T>, noise: Noise, grad: bool, ws: &mut Workspace<T>) {
+    pub(crate) fn forward_ws(
+        &self,
+        x: ArrayView2<'_, T>,
+        noise: Noise,
+        grad: bool,
+        ws: &mut Workspace<T>,
+    ) {
         let l = self.config.latent;
         self.encoder.forward(x, &mut ws.enc);
         let head = ws.enc.last().expect("the encoder has a layer");
@@ -564,7 +623,13 @@ impl<T: Real> Vae<T> {
 
     /// The backward pass after `forward_ws(.., Noise::Sample, true, ..)`: gradients of
     /// −Σᵢ [log p_θ(xᵢ|zᵢ) − β KLᵢ] with respect to every parameter, written into `grads`.
-    pub(crate) fn backward_ws(&self, x: ArrayView2<'_, T>, beta: T, ws: &mut Workspace<T>, grads: &mut Gradients<T>) {
+    pub(crate) fn backward_ws(
+        &self,
+        x: ArrayView2<'_, T>,
+        beta: T,
+        ws: &mut Workspace<T>,
+        grads: &mut Gradients<T>,
+    ) {
         let l = self.config.latent;
         // decoder: ws.d holds ∂loss/∂logits; afterwards ws.dhead-bound ∂loss/∂z is in dz
         let mut dz = std::mem::take(&mut ws.dhead);
@@ -593,7 +658,14 @@ impl<T: Real> Vae<T> {
             }
         }
         ws.dhead = dz;
-        self.encoder.backward(x, &ws.enc, &mut dhead, &mut ws.scratch, &mut grads.encoder, None);
+        self.encoder.backward(
+            x,
+            &ws.enc,
+            &mut dhead,
+            &mut ws.scratch,
+            &mut grads.encoder,
+            None,
+        );
         ws.d = dhead;
     }
 
@@ -674,7 +746,11 @@ impl<T: Real> Vae<T> {
     }
 
     /// Every intermediate of one forward pass on `x`, with ε drawn from `seed`.
-    pub fn forward_trace(&self, x: ArrayView2<'_, T>, seed: u64) -> Result<ForwardTrace<T>, VaeError> {
+    pub fn forward_trace(
+        &self,
+        x: ArrayView2<'_, T>,
+        seed: u64,
+    ) -> Result<ForwardTrace<T>, VaeError> {
         self.check_cols("x columns", &x, self.config.input_dim)?;
         let (b, l) = (x.nrows(), self.config.latent);
         let mut ws = Workspace::default();
@@ -684,7 +760,12 @@ impl<T: Real> Vae<T> {
         } else {
             Array2::zeros((b, l))
         };
-        self.forward_ws(x, if vae { Noise::Sample } else { Noise::Mean }, false, &mut ws);
+        self.forward_ws(
+            x,
+            if vae { Noise::Sample } else { Noise::Mean },
+            false,
+            &mut ws,
+        );
         let head = ws.enc.last().expect("the encoder has a layer");
         let (mu, log_var, sigma) = if vae {
             (
@@ -713,7 +794,12 @@ impl<T: Real> Vae<T> {
     /// Per-example ELBO terms of `x`, averaging the reconstruction term over `draws` samples of
     /// ε per example (seeded; the same `seed` gives the same numbers whatever the thread count).
     /// An autoencoder reports its reconstruction term with z = μ and KL = 0.
-    pub fn elbo(&self, x: ArrayView2<'_, T>, draws: usize, seed: u64) -> Result<ElboTerms, VaeError> {
+    pub fn elbo(
+        &self,
+        x: ArrayView2<'_, T>,
+        draws: usize,
+        seed: u64,
+    ) -> Result<ElboTerms, VaeError> {
         self.check_cols("x columns", &x, self.config.input_dim)?;
         if draws == 0 {
             return Err(VaeError::Argument("draws must be at least 1".into()));
@@ -844,11 +930,59 @@ impl<T: Real> Vae<T> {
     }
 }
 
+/// `steps` points evenly spaced on the segment from `a` to `b`, ends included (`steps × L`): decode
+/// them to see an interpolation between two codes.
+///
+/// ```
+/// use elbo::ndarray::array;
+/// let z = elbo::vae::interpolate(array![0.0f32, 0.0].view(), array![1.0, -2.0].view(), 3);
+/// assert_eq!(z, array![[0.0, 0.0], [0.5, -1.0], [1.0, -2.0]]);
+/// ```
+pub fn interpolate<T: Real>(a: ArrayView1<'_, T>, b: ArrayView1<'_, T>, steps: usize) -> Array2<T> {
+    let l = a.len().min(b.len());
+    Array2::from_shape_fn((steps, l), |(i, j)| {
+        let t = if steps > 1 {
+            T::from_f64(i as f64 / (steps - 1) as f64)
+        } else {
+            T::zero()
+        };
+        a[j] + t * (b[j] - a[j])
+    })
+}
+
+/// An `n × n` grid of 2-D latent points covering [−extent, extent]², one point per row, ordered
+/// like the pixels of an image (z₁ growing left to right, z₂ shrinking top to bottom): decode it
+/// and draw it with `n` columns to see the learned manifold.
+///
+/// ```
+/// let z = elbo::vae::latent_grid(3, 2.0);
+/// assert_eq!(z.dim(), (9, 2));
+/// assert_eq!((z[[0, 0]], z[[0, 1]]), (-2.0, 2.0)); // top left
+/// assert_eq!((z[[8, 0]], z[[8, 1]]), (2.0, -2.0)); // bottom right
+/// ```
+pub fn latent_grid(n: usize, extent: f64) -> Array2<f32> {
+    let at = |i: usize| {
+        if n > 1 {
+            (-extent + 2.0 * extent * i as f64 / (n - 1) as f64) as f32
+        } else {
+            0.0
+        }
+    };
+    Array2::from_shape_fn(
+        (n * n, 2),
+        |(r, c)| {
+            if c == 0 {
+                at(r % n)
+            } else {
+                -at(r / n)
+            }
+        },
+    )
+}
+
 /// A `rows × cols` matrix of independent N(0, 1) draws.
 pub fn standard_normal<T: Real>(rows: usize, cols: usize, rng: &mut SmallRng) -> Array2<T> {
-    Array2::from_shape_simple_fn((rows, cols), || {
-        T::from_f64(StandardNormal.sample(rng))
-    })
+    Array2::from_shape_simple_fn((rows, cols), || T::from_f64(StandardNormal.sample(rng)))
 }
 
 /// A seed for stream `i` derived from `seed` (SplitMix64 finalizer), so that parallel chunks

@@ -235,7 +235,12 @@ pub(crate) mod fast {
             }
         }
         let mut sum: f64 = acc.iter().map(|&a| f64::from(a)).sum();
-        for ((&l, &x), g) in lc.remainder().iter().zip(xc.remainder()).zip(gc.into_remainder()) {
+        for ((&l, &x), g) in lc
+            .remainder()
+            .iter()
+            .zip(xc.remainder())
+            .zip(gc.into_remainder())
+        {
             let (ll, sig) = bern1(l, x);
             sum += f64::from(ll);
             *g = sig - x;
@@ -414,7 +419,12 @@ mod tests {
     #[test]
     fn fast_activations_agree_with_the_exact_ones() {
         use crate::vae::Activation;
-        for act in [Activation::Relu, Activation::Elu, Activation::Tanh, Activation::Identity] {
+        for act in [
+            Activation::Relu,
+            Activation::Elu,
+            Activation::Tanh,
+            Activation::Identity,
+        ] {
             let a: Vec<f32> = (0..101).map(|i| (i as f32 - 50.0) * 0.13).collect();
             let b = vec![0.25f32; a.len()];
             let mut h32 = a.clone();

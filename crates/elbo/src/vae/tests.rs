@@ -47,7 +47,13 @@ fn loss(vae: &Vae<f64>, x: &Array2<f64>, eps: &Array2<f64>, beta: f64) -> f64 {
 
 /// Compares the backward pass with central differences for every parameter; returns the worst
 /// violation ratio |g_fd − g_bp| / (TOL · max(1, |g_bp|)) (≤ 1 passes) and where it happened.
-fn gradient_check(vae: &Vae<f64>, x: &Array2<f64>, eps: &Array2<f64>, beta: f64, analytic: &[f64]) -> (f64, usize) {
+fn gradient_check(
+    vae: &Vae<f64>,
+    x: &Array2<f64>,
+    eps: &Array2<f64>,
+    beta: f64,
+    analytic: &[f64],
+) -> (f64, usize) {
     let mut probe = vae.clone();
     let mut worst = (0.0, 0);
     let mut k = 0;
@@ -76,7 +82,10 @@ fn gradient_check(vae: &Vae<f64>, x: &Array2<f64>, eps: &Array2<f64>, beta: f64,
 #[test]
 fn backprop_matches_finite_differences_for_every_parameter() {
     for mode in [Mode::Vae, Mode::Autoencoder] {
-        for (i, act) in [Activation::Relu, Activation::Elu, Activation::Tanh].into_iter().enumerate() {
+        for (i, act) in [Activation::Relu, Activation::Elu, Activation::Tanh]
+            .into_iter()
+            .enumerate()
+        {
             let vae = tiny(act, mode, 10 + i as u64);
             let x = batch(4, 12, 1);
             let eps = crate::vae::standard_normal::<f64>(4, 3, &mut SmallRng::seed_from_u64(2));
@@ -109,7 +118,10 @@ fn gradient_check_catches_a_wrong_gradient() {
     let i = analytic.len() / 2;
     analytic[i] = analytic[i] * (1.0 + 1e-4) + 1e-4;
     let (worst, at) = gradient_check(&vae, &x, &eps, 1.0, &analytic);
-    assert!(worst > 1.0 && at == i, "corrupted entry {i} not flagged (worst {worst} at {at})");
+    assert!(
+        worst > 1.0 && at == i,
+        "corrupted entry {i} not flagged (worst {worst} at {at})"
+    );
 }
 
 #[test]
@@ -129,12 +141,18 @@ fn f32_training_path_agrees_with_the_f64_reference() {
     let eps32 = eps64.mapv(|v| v as f32);
     let (t32, g32) = vae32.loss_and_grad(x32.view(), eps32.view(), 1.0).unwrap();
     for (a, b) in t32.elbo.iter().zip(&t64.elbo) {
-        assert!((a - b).abs() < 1e-3 * b.abs(), "ELBO {a} (f32) vs {b} (f64)");
+        assert!(
+            (a - b).abs() < 1e-3 * b.abs(),
+            "ELBO {a} (f32) vs {b} (f64)"
+        );
     }
     for (a, b) in g32.slices().iter().zip(g64.slices()) {
         let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for (x, y) in a.iter().zip(b) {
-            assert!((f64::from(*x) - y).abs() <= 1e-3 * scale, "gradient {x} (f32) vs {y} (f64)");
+            assert!(
+                (f64::from(*x) - y).abs() <= 1e-3 * scale,
+                "gradient {x} (f32) vs {y} (f64)"
+            );
         }
     }
 }
@@ -217,9 +235,24 @@ fn iwae_climbs_from_the_elbo_to_the_exact_log_likelihood() {
     let k10 = vae.iwae(x.view(), 10, 3).unwrap();
     let k20000 = vae.iwae(x.view(), 20_000, 4).unwrap();
     for i in 0..3 {
-        assert!(elbo.elbo[i] < exact[i] - 0.05, "ELBO {} not below log p(x) {}", elbo.elbo[i], exact[i]);
-        assert!(k10[i] > elbo.elbo[i], "IWAE k=10 {} not above the ELBO {}", k10[i], elbo.elbo[i]);
-        assert!((k20000[i] - exact[i]).abs() < 0.01, "IWAE k=20000 {} vs exact {}", k20000[i], exact[i]);
+        assert!(
+            elbo.elbo[i] < exact[i] - 0.05,
+            "ELBO {} not below log p(x) {}",
+            elbo.elbo[i],
+            exact[i]
+        );
+        assert!(
+            k10[i] > elbo.elbo[i],
+            "IWAE k=10 {} not above the ELBO {}",
+            k10[i],
+            elbo.elbo[i]
+        );
+        assert!(
+            (k20000[i] - exact[i]).abs() < 0.01,
+            "IWAE k=20000 {} vs exact {}",
+            k20000[i],
+            exact[i]
+        );
         assert!(k1[i].is_finite());
     }
 }
@@ -239,8 +272,15 @@ fn iwae_handles_thousands_of_samples_and_rejects_bad_arguments() {
         assert!(b[i] > e.elbo[i], "IWAE {} ≤ ELBO {}", b[i], e.elbo[i]);
     }
     assert!(vae.iwae(x.view(), 0, 0).is_err());
-    let ae = Vae::<f32>::new(VaeConfig { mode: Mode::Autoencoder, ..vae.config().clone() }).unwrap();
-    assert!(matches!(ae.iwae(x.view(), 10, 0), Err(VaeError::NotProbabilistic(_))));
+    let ae = Vae::<f32>::new(VaeConfig {
+        mode: Mode::Autoencoder,
+        ..vae.config().clone()
+    })
+    .unwrap();
+    assert!(matches!(
+        ae.iwae(x.view(), 10, 0),
+        Err(VaeError::NotProbabilistic(_))
+    ));
 }
 
 #[test]
@@ -253,7 +293,10 @@ fn forward_trace_shows_every_step_with_consistent_shapes() {
     .unwrap();
     let x = batch(5, 784, 14).mapv(|v| v as f32);
     let t = vae.forward_trace(x.view(), 3).unwrap();
-    assert_eq!((t.mu.dim(), t.log_var.dim(), t.eps.dim(), t.z.dim()), ((5, 2), (5, 2), (5, 2), (5, 2)));
+    assert_eq!(
+        (t.mu.dim(), t.log_var.dim(), t.eps.dim(), t.z.dim()),
+        ((5, 2), (5, 2), (5, 2), (5, 2))
+    );
     assert_eq!(t.logits.dim(), (5, 784));
     let z = &t.mu + &(&t.sigma * &t.eps);
     assert!(z.iter().zip(t.z.iter()).all(|(a, b)| (a - b).abs() < 1e-6));
@@ -261,22 +304,43 @@ fn forward_trace_shows_every_step_with_consistent_shapes() {
         assert!((t.elbo[i] - (t.log_px_z[i] - t.kl[i])).abs() < 1e-9);
     }
     let shown = t.to_string();
-    assert!(shown.contains("z = μ + σ ⊙ ε") && shown.contains("5 × 784"), "{shown}");
+    assert!(
+        shown.contains("z = μ + σ ⊙ ε") && shown.contains("5 × 784"),
+        "{shown}"
+    );
 }
 
 #[test]
 fn shape_errors_are_reported_not_panicked() {
     let vae = Vae::<f32>::new(VaeConfig::default()).unwrap();
     let bad = Array2::<f32>::zeros((2, 100));
-    assert!(matches!(vae.encode(bad.view()), Err(VaeError::Shape { expected: 784, found: 100, .. })));
-    assert!(matches!(vae.decode(bad.view()), Err(VaeError::Shape { expected: 20, .. })));
+    assert!(matches!(
+        vae.encode(bad.view()),
+        Err(VaeError::Shape {
+            expected: 784,
+            found: 100,
+            ..
+        })
+    ));
+    assert!(matches!(
+        vae.decode(bad.view()),
+        Err(VaeError::Shape { expected: 20, .. })
+    ));
     assert!(vae.elbo(bad.view(), 1, 0).is_err());
     assert!(vae.forward_trace(bad.view(), 0).is_err());
     let x = Array2::<f32>::zeros((2, 784));
     let eps = Array2::<f32>::zeros((3, 20));
     assert!(vae.loss_and_grad(x.view(), eps.view(), 1.0).is_err());
-    assert!(Vae::<f32>::new(VaeConfig { latent: 0, ..VaeConfig::default() }).is_err());
-    assert!(Vae::<f32>::new(VaeConfig { hidden: vec![1 << 20, 1 << 20], ..VaeConfig::default() }).is_err());
+    assert!(Vae::<f32>::new(VaeConfig {
+        latent: 0,
+        ..VaeConfig::default()
+    })
+    .is_err());
+    assert!(Vae::<f32>::new(VaeConfig {
+        hidden: vec![1 << 20, 1 << 20],
+        ..VaeConfig::default()
+    })
+    .is_err());
 }
 
 #[test]
@@ -315,10 +379,20 @@ fn a_short_training_run_raises_the_elbo() {
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(vae, cfg).unwrap();
-    let h = trainer.fit(train.view(), Some(test.view())).unwrap().clone();
+    let h = trainer
+        .fit(train.view(), Some(test.view()))
+        .unwrap()
+        .clone();
     let test_elbo: Vec<f64> = h.epochs.iter().map(|e| e.test.unwrap().elbo).collect();
-    assert!(test_elbo[0] > before + 100.0, "first epoch {} vs untrained {before}", test_elbo[0]);
-    assert!(test_elbo[3] > test_elbo[0] + 10.0, "test ELBO per epoch {test_elbo:?}");
+    assert!(
+        test_elbo[0] > before + 100.0,
+        "first epoch {} vs untrained {before}",
+        test_elbo[0]
+    );
+    assert!(
+        test_elbo[3] > test_elbo[0] + 10.0,
+        "test ELBO per epoch {test_elbo:?}"
+    );
     assert!(h.epochs[3].train.elbo > h.epochs[0].train.elbo);
     assert!(h.epochs.iter().all(|e| e.train.kl > 0.0));
     let df = h.to_frame();
@@ -341,11 +415,18 @@ fn training_is_reproducible_from_its_seed() {
             binarize: true,
             threads: 2,
             kl_warmup_epochs: 2.0,
-            schedule: LrSchedule::Cosine { final_fraction: 0.1 },
+            schedule: LrSchedule::Cosine {
+                final_fraction: 0.1,
+            },
             verbose: false,
             ..TrainConfig::default()
         };
-        let c = VaeConfig { hidden: vec![16], latent: 3, activation: Activation::Elu, ..VaeConfig::default() };
+        let c = VaeConfig {
+            hidden: vec![16],
+            latent: 3,
+            activation: Activation::Elu,
+            ..VaeConfig::default()
+        };
         train::train(c, cfg, train.view(), None).unwrap().0
     };
     assert_eq!(run(5), run(5));
@@ -361,7 +442,12 @@ fn the_plain_autoencoder_trains_without_a_kl_term() {
         mode: Mode::Autoencoder,
         ..VaeConfig::default()
     };
-    let cfg = TrainConfig { epochs: 3, batch_size: 64, verbose: false, ..TrainConfig::default() };
+    let cfg = TrainConfig {
+        epochs: 3,
+        batch_size: 64,
+        verbose: false,
+        ..TrainConfig::default()
+    };
     let (ae, h) = train::train(c, cfg, train.view(), Some(test.view())).unwrap();
     assert!(h.epochs.iter().all(|e| e.train.kl == 0.0 && e.beta == 0.0));
     assert!(h.epochs[2].test.unwrap().rec > h.epochs[0].test.unwrap().rec);
@@ -369,5 +455,8 @@ fn the_plain_autoencoder_trains_without_a_kl_term() {
     assert_eq!(code.mu.dim(), (100, 2));
     assert!(code.log_var.is_none());
     // deterministic: evaluating twice with different seeds gives the same reconstruction term
-    assert_eq!(ae.elbo(test.view(), 3, 1).unwrap(), ae.elbo(test.view(), 3, 2).unwrap());
+    assert_eq!(
+        ae.elbo(test.view(), 3, 1).unwrap(),
+        ae.elbo(test.view(), 3, 2).unwrap()
+    );
 }

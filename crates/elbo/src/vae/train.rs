@@ -253,7 +253,10 @@ impl Trainer {
             return Err(VaeError::Argument("eval_draws must be at least 1".into()));
         }
         let lr_ok = config.adam.lr.is_finite() && config.adam.lr > 0.0;
-        if !lr_ok || !(0.0..1.0).contains(&config.adam.beta1) || !(0.0..1.0).contains(&config.adam.beta2) {
+        if !lr_ok
+            || !(0.0..1.0).contains(&config.adam.beta1)
+            || !(0.0..1.0).contains(&config.adam.beta2)
+        {
             return Err(VaeError::Argument(format!(
                 "Adam needs lr > 0 and β₁, β₂ in [0, 1): got {:?}",
                 config.adam
@@ -315,7 +318,10 @@ impl Trainer {
         test: Option<ArrayView2<'_, f32>>,
     ) -> Result<&History, VaeError> {
         let d = self.model.config().input_dim;
-        for (what, m) in [("training data columns", Some(train)), ("test data columns", test)] {
+        for (what, m) in [
+            ("training data columns", Some(train)),
+            ("test data columns", test),
+        ] {
             if let Some(m) = m {
                 if m.ncols() != d {
                     return Err(VaeError::Shape {
@@ -334,7 +340,11 @@ impl Trainer {
         Ok(&self.history)
     }
 
-    fn fit_in_pool(&mut self, train: ArrayView2<'_, f32>, test: Option<ArrayView2<'_, f32>>) -> Result<(), VaeError> {
+    fn fit_in_pool(
+        &mut self,
+        train: ArrayView2<'_, f32>,
+        test: Option<ArrayView2<'_, f32>>,
+    ) -> Result<(), VaeError> {
         let cfg = self.config.clone();
         let n = train.nrows();
         let steps_per_epoch = n.div_ceil(cfg.batch_size);
@@ -358,7 +368,10 @@ impl Trainer {
                 }
                 lr = cfg.schedule.at(cfg.adam.lr, progress);
                 beta = if self.model.config().mode == Mode::Vae {
-                    kl_weight(cfg.kl_warmup_epochs, self.epochs_done + 1.0 / steps_per_epoch as f64)
+                    kl_weight(
+                        cfg.kl_warmup_epochs,
+                        self.epochs_done + 1.0 / steps_per_epoch as f64,
+                    )
                 } else {
                     0.0
                 };
@@ -375,7 +388,9 @@ impl Trainer {
             let train_secs = epoch_start.elapsed().as_secs_f64();
             let test_terms = match test {
                 Some(t) if t.nrows() > 0 => {
-                    let e = self.model.elbo(t, cfg.eval_draws, stream(cfg.seed, 0xE7A1))?;
+                    let e = self
+                        .model
+                        .elbo(t, cfg.eval_draws, stream(cfg.seed, 0xE7A1))?;
                     Some(Terms {
                         elbo: e.mean_elbo(),
                         rec: e.mean_rec(),
@@ -410,8 +425,18 @@ impl Trainer {
     }
 
     /// One Adam step on the rows `idx` of `train`; returns the batch sums of log p(x|z) and KL.
-    fn step(&mut self, train: ArrayView2<'_, f32>, idx: &[usize], beta: f64, lr: f64) -> Result<(f64, f64), VaeError> {
-        let n_shards = self.shards.len().min(idx.len().div_ceil(MIN_SHARD_ROWS)).max(1);
+    fn step(
+        &mut self,
+        train: ArrayView2<'_, f32>,
+        idx: &[usize],
+        beta: f64,
+        lr: f64,
+    ) -> Result<(f64, f64), VaeError> {
+        let n_shards = self
+            .shards
+            .len()
+            .min(idx.len().div_ceil(MIN_SHARD_ROWS))
+            .max(1);
         let per = idx.len().div_ceil(n_shards);
         let parts: Vec<&[usize]> = idx.chunks(per).collect();
         let model = &self.model;
@@ -440,7 +465,10 @@ impl Trainer {
                 (ws.rec.iter().sum(), ws.kl.iter().sum())
             })
             .collect();
-        let grads: Vec<&Gradients<f32>> = self.shards[..parts.len()].iter().map(|s| &s.grads).collect();
+        let grads: Vec<&Gradients<f32>> = self.shards[..parts.len()]
+            .iter()
+            .map(|s| &s.grads)
+            .collect();
         self.adam.step(&mut self.model, &grads, lr)?;
         self.steps += 1;
         Ok(sums.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1)))
@@ -448,9 +476,16 @@ impl Trainer {
 }
 
 fn epoch_line(s: &EpochStats, mode: Mode) -> String {
-    let name = if mode == Mode::Vae { "ELBO" } else { "log p(x|z)" };
+    let name = if mode == Mode::Vae {
+        "ELBO"
+    } else {
+        "log p(x|z)"
+    };
     let test = match &s.test {
-        Some(t) => format!("  test {name} {:8.2} (rec {:8.2}, KL {:6.2})", t.elbo, t.rec, t.kl),
+        Some(t) => format!(
+            "  test {name} {:8.2} (rec {:8.2}, KL {:6.2})",
+            t.elbo, t.rec, t.kl
+        ),
         None => String::new(),
     };
     format!(
@@ -497,14 +532,39 @@ mod tests {
 
     #[test]
     fn bad_settings_are_errors_not_panics() {
-        let vae = || Vae::new(VaeConfig { hidden: vec![4], latent: 2, input_dim: 6, ..VaeConfig::default() }).unwrap();
-        assert!(Trainer::new(vae(), TrainConfig { batch_size: 0, ..TrainConfig::default() }).is_err());
+        let vae = || {
+            Vae::new(VaeConfig {
+                hidden: vec![4],
+                latent: 2,
+                input_dim: 6,
+                ..VaeConfig::default()
+            })
+            .unwrap()
+        };
+        assert!(Trainer::new(
+            vae(),
+            TrainConfig {
+                batch_size: 0,
+                ..TrainConfig::default()
+            }
+        )
+        .is_err());
         let mut adam = TrainConfig::default();
         adam.adam.lr = -1.0;
         assert!(Trainer::new(vae(), adam).is_err());
-        let mut t = Trainer::new(vae(), TrainConfig { verbose: false, ..TrainConfig::default() }).unwrap();
+        let mut t = Trainer::new(
+            vae(),
+            TrainConfig {
+                verbose: false,
+                ..TrainConfig::default()
+            },
+        )
+        .unwrap();
         let wrong = ndarray::Array2::<f32>::zeros((3, 5));
-        assert!(matches!(t.fit(wrong.view(), None), Err(VaeError::Shape { .. })));
+        assert!(matches!(
+            t.fit(wrong.view(), None),
+            Err(VaeError::Shape { .. })
+        ));
         let empty = ndarray::Array2::<f32>::zeros((0, 6));
         assert!(t.fit(empty.view(), None).is_err());
     }
