@@ -463,8 +463,10 @@ curves
 // from $n$ samples and compare it with the closed forms derived above. The tolerance is stated and
 // can fail: the sample variance has standard error $\sqrt{(\mu_4 - \sigma_g^4)/n}$, with the fourth
 // central moment $\mu_4$ of $g$ computed exactly by quadrature, and every entry must lie within 5 of
-// those standard errors ($z$ is the largest such deviation in the row). A mistake such as $12\theta^2$
-// instead of $14\theta^2$ would be caught at $\theta = 1$.
+// those standard errors ($z$ is the largest such deviation in the row). With the full sample size
+// ($n = 2 \cdot 10^6$, where one standard error is about $0.14$ at $\theta = 1$) a mistake such as
+// $12\theta^2$ instead of $14\theta^2$, an error of 2 at $\theta = 1$, would be caught; the test
+// command's smaller $n$ guards against larger mistakes only.
 
 // %%
 let n_var: u64 = if fast_mode() { 200_000 } else { 2_000_000 };

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Prints one JSON line per measurement (`{"metric": …, "value": …, "better": …}`); every other
-//! line is log. `BENCH_EPOCHS` overrides the number of epochs (the benchmark's default is 10).
+//! line is log. `BENCH_EPOCHS` overrides the number of epochs (the benchmark's default is 10),
+//! `BENCH_THREADS` the number of worker threads (default: one per core).
 
 use elbo::vae::{TrainConfig, Trainer, Vae, VaeConfig};
 use std::time::Instant;
@@ -62,6 +63,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     };
     train_cfg.seed = 1;
+    if let Ok(t) = std::env::var("BENCH_THREADS") {
+        train_cfg.threads = t.parse()?;
+    }
+    let threads = if train_cfg.threads > 0 { train_cfg.threads } else { threads };
     let flops = model_cfg.train_flops_per_example();
     println!(
         "elbo VAE {:?} ({}), {} train / {} test digits, batch {}, {threads} threads, {:.2} MFLOP per example per step",

@@ -23,6 +23,8 @@ mod image;
 mod png;
 
 pub use chart::{Chart, Values};
+/// Where a chart's legend goes ([`Chart::legend`]).
+pub use plotters::chart::SeriesLabelPosition;
 pub use image::image_grid;
 
 use std::path::Path;

@@ -53,10 +53,12 @@ def main():
     ap.add_argument("--output", required=True)
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     ap.add_argument("--kernel", default="rust")
+    ap.add_argument("--cwd", help="the kernel's working directory (default: the notebook's)")
+    ap.add_argument("--keep-going", action="store_true", help="execute every cell, even after a failure")
     args = ap.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
-    workdir = os.path.dirname(os.path.abspath(args.notebook))
+    workdir = args.cwd or os.path.dirname(os.path.abspath(args.notebook))
     client = NotebookClient(
         nb,
         kernel_name=args.kernel,
@@ -96,7 +98,8 @@ def main():
                 )
                 if message:
                     failed = True
-                    break
+                    if not args.keep_going:
+                        break
     except Exception as e:  # kernel could not start, etc.
         emit(event="cell", cell=0, code_cell=0, seconds=0, first_line="(kernel start-up)",
              failure=f"{type(e).__name__}: {e}")

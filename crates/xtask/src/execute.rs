@@ -12,19 +12,27 @@ use std::process::Stdio;
 pub struct Outcome {
     pub name: String,
     pub code_cells: u64,
-    pub executed: u64,
     pub seconds: f64,
-    pub failure: Option<CellFailure>,
+    /// Every executed code cell, in order.
+    pub cells: Vec<CellResult>,
+    /// The first failure (a cell, or the runner itself).
+    pub failure: Option<CellResult>,
 }
 
-/// The first failing cell of a notebook.
+/// One executed code cell.
 #[derive(Debug, Clone)]
-pub struct CellFailure {
+pub struct CellResult {
     /// 1-based position among all cells (what Jupyter shows), and among code cells.
     pub cell: u64,
     pub code_cell: u64,
     pub first_line: String,
-    pub message: String,
+    pub failure: Option<String>,
+}
+
+impl CellResult {
+    pub fn message(&self) -> &str {
+        self.failure.as_deref().unwrap_or("")
+    }
 }
 
 impl Outcome {
@@ -38,6 +46,19 @@ impl Outcome {
 pub struct Notebook {
     pub name: String,
     pub ipynb: PathBuf,
+}
+
+/// How to run a notebook.
+#[derive(Debug, Clone, Default)]
+pub struct Run {
+    /// Sets `ELBO_FAST=1` (the notebooks' fast configuration).
+    pub fast: bool,
+    /// The kernel's working directory (default: the notebook's own, as in Jupyter).
+    pub cwd: Option<PathBuf>,
+    /// Executes every cell even after a failure (the first failure is still reported).
+    pub keep_going: bool,
+    /// The run is expected to fail (a self-test): say so instead of "FAILED".
+    pub expect_failure: bool,
 }
 
 /// The notebooks in `dir`, by name; `only` keeps those whose name contains it.
@@ -66,15 +87,9 @@ pub fn notebooks(dir: &Path, only: Option<&str>) -> Result<Vec<Notebook>> {
     Ok(v)
 }
 
-/// Executes `nb` (its working directory is the notebook's own, as in Jupyter) and writes the
-/// executed notebook to `output`. `fast` sets `ELBO_FAST=1`. Prints a progress line.
-pub fn execute(
-    env: &Env,
-    nb: &Notebook,
-    output: &Path,
-    fast: bool,
-    label: &str,
-) -> Result<Outcome> {
+/// Executes `nb` in a fresh kernel and writes the executed notebook to `output`; prints a
+/// progress line (a dot per cell) and, on failure, the notebook, the cell and the message.
+pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) -> Result<Outcome> {
     let logs = env.root.join("target/xtask/logs");
     std::fs::create_dir_all(&logs)?;
     let log = logs.join(format!(
@@ -86,19 +101,25 @@ pub fn execute(
         .arg(&nb.ipynb)
         .arg("--output")
         .arg(output)
-        .env("ELBO_FAST", if fast { "1" } else { "0" })
+        .env("ELBO_FAST", if run.fast { "1" } else { "0" })
         // A panic's backtrace would bury its message in the report.
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
         // The kernel's own chatter (cargo compiling dependencies) goes to a log, not the screen.
         .stderr(std::fs::File::create(&log)?);
+    if let Some(cwd) = &run.cwd {
+        cmd.arg("--cwd").arg(cwd);
+    }
+    if run.keep_going {
+        cmd.arg("--keep-going");
+    }
     let mut child = cmd.spawn().map_err(|e| spawn_error(&cmd, e))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut out = Outcome {
         name: nb.name.clone(),
         code_cells: 0,
-        executed: 0,
         seconds: 0.0,
+        cells: Vec::new(),
         failure: None,
     };
     print!("{label} {} ", nb.name);
@@ -111,18 +132,18 @@ pub fn execute(
         match ev["event"].as_str() {
             Some("start") => out.code_cells = ev["code_cells"].as_u64().unwrap_or(0),
             Some("cell") => {
-                out.executed += 1;
-                if let Some(msg) = ev["failure"].as_str() {
-                    out.failure = Some(CellFailure {
-                        cell: ev["cell"].as_u64().unwrap_or(0),
-                        code_cell: ev["code_cell"].as_u64().unwrap_or(0),
-                        first_line: ev["first_line"].as_str().unwrap_or("").to_string(),
-                        message: msg.to_string(),
-                    });
-                } else {
-                    print!(".");
-                    flush();
+                let cell = CellResult {
+                    cell: ev["cell"].as_u64().unwrap_or(0),
+                    code_cell: ev["code_cell"].as_u64().unwrap_or(0),
+                    first_line: ev["first_line"].as_str().unwrap_or("").to_string(),
+                    failure: ev["failure"].as_str().map(str::to_string),
+                };
+                print!("{}", if cell.failure.is_some() { "x" } else { "." });
+                flush();
+                if cell.failure.is_some() && out.failure.is_none() {
+                    out.failure = Some(cell.clone());
                 }
+                out.cells.push(cell);
             }
             Some("end") => out.seconds = ev["seconds"].as_f64().unwrap_or(0.0),
             _ => {}
@@ -130,11 +151,14 @@ pub fn execute(
     }
     let status = child.wait()?;
     if out.failure.is_none() && !status.success() {
-        out.failure = Some(CellFailure {
+        out.failure = Some(CellResult {
             cell: 0,
             code_cell: 0,
             first_line: String::new(),
-            message: format!("the notebook runner exited with {status}"),
+            failure: Some(format!(
+                "the notebook runner exited with {status} (see {})",
+                log.display()
+            )),
         });
     }
     match &out.failure {
@@ -143,13 +167,20 @@ pub fn execute(
             out.code_cells,
             crate::util::secs(out.seconds)
         ),
+        Some(f) if run.expect_failure || run.keep_going => {
+            println!(
+                " first failure at cell {}: {}",
+                f.cell,
+                f.message().lines().next().unwrap_or("")
+            )
+        }
         Some(f) => {
             println!(" FAILED");
             println!(
                 "  {}: cell {} (code cell {} of {}): {}",
                 nb.name, f.cell, f.code_cell, out.code_cells, f.first_line
             );
-            for l in f.message.lines() {
+            for l in f.message().lines() {
                 println!("    {l}");
             }
             println!("  (kernel log: {})", log.display());

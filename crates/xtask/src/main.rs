@@ -1,7 +1,9 @@
 //! The notebook toolchain, run as `cargo xtask <command>` (see `.cargo/config.toml`).
 
 mod bench;
+mod browser;
 mod execute;
+mod handout;
 mod render;
 mod setup;
 mod sync;

@@ -1,7 +1,7 @@
 //! `cargo xtask render`: execute every notebook in a fresh kernel (full configuration) and
 //! write the rendered solutions to `site/`, replacing the previous `site/` only on success.
 
-use crate::execute::{execute, notebooks, Outcome};
+use crate::execute::{execute, notebooks, Outcome, Run};
 use crate::setup::{ensure, mathjax_dir, Env};
 use crate::util::{fail, run, secs, Result};
 use serde_json::Value;
@@ -33,7 +33,7 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
             &env,
             nb,
             &tmp.join(format!("{}.ipynb", nb.name)),
-            false,
+            &Run::default(),
             &label,
         )?;
         if !out.passed() {
@@ -45,9 +45,48 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         }
         outcomes.push(out);
     }
-    export_html(&env, &tmp, &outcomes)?;
+    let names: Vec<String> = outcomes.iter().map(|o| o.name.clone()).collect();
+    export_html(&env, &tmp, &names)?;
+    println!("render: student handouts in site/student/");
+    std::fs::create_dir_all(tmp.join("student"))?;
+    for nb in &nbs {
+        let student = tmp.join("student").join(format!("{}.ipynb", nb.name));
+        let stubs = crate::handout::make(&env, &nb.ipynb, &student)?;
+        if stubs.is_empty() {
+            std::fs::remove_file(&student)?;
+        } else {
+            println!("  {}: {} solution code cells stubbed", nb.name, stubs.len());
+        }
+    }
+    if let Some(chromium) = crate::browser::ensure_chromium() {
+        println!("render: PDFs in site/pdf/");
+        std::fs::create_dir_all(tmp.join("pdf"))?;
+        for name in &names {
+            crate::browser::print_pdf(
+                &chromium,
+                &tmp.join(format!("{name}.html")),
+                &tmp.join("pdf").join(format!("{name}.pdf")),
+            )?;
+            println!("  {name}.pdf");
+        }
+    }
     write_index(&tmp, &outcomes)?;
     check_offline(&tmp)?;
+    if let Some(chromium) = crate::browser::chromium() {
+        println!("render: checking the pages in headless Chromium with the network off");
+        let mut pages: Vec<_> = names
+            .iter()
+            .map(|n| tmp.join(format!("{n}.html")))
+            .collect();
+        pages.push(tmp.join("index.html"));
+        let shots = env.root.join("target/xtask/screenshots/site");
+        let problems = crate::browser::check_pages(&env, &chromium, &pages, &shots)?;
+        if !problems.is_empty() {
+            std::fs::remove_dir_all(&tmp)?;
+            fail!("render: the rendered pages have problems (see above); the previous site/ is left as it was");
+        }
+        println!("render: screenshots in {}", shots.display());
+    }
     // Swap in the new site: an interrupted render never leaves a half-written site/.
     let old = env.root.join("site.old");
     if old.exists() {
@@ -69,7 +108,9 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn export_html(env: &Env, dir: &Path, outcomes: &[Outcome]) -> Result<()> {
+/// Converts the executed notebooks `dir/NAME.ipynb` to `dir/NAME.html`, with MathJax in
+/// `dir/assets/`.
+pub fn export_html(env: &Env, dir: &Path, names: &[String]) -> Result<()> {
     let mut cmd = env.tool("jupyter");
     cmd.args([
         "nbconvert",
@@ -87,8 +128,8 @@ fn export_html(env: &Env, dir: &Path, outcomes: &[Outcome]) -> Result<()> {
     .arg(format!("--HTMLExporter.mathjax_url={MATHJAX_URL}"))
     .arg("--output-dir")
     .arg(dir);
-    for o in outcomes {
-        cmd.arg(dir.join(format!("{}.ipynb", o.name)));
+    for n in names {
+        cmd.arg(dir.join(format!("{n}.ipynb")));
     }
     run(&mut cmd)?;
     let (from, to) = (mathjax_dir(env)?, dir.join("assets/mathjax"));

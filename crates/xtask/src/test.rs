@@ -1,7 +1,7 @@
 //! `cargo xtask test`: the workspace's cargo tests, notebook hygiene, the runner's own
 //! self-tests, then every notebook executed in a fresh kernel in fast mode.
 
-use crate::execute::{execute, notebooks, Notebook};
+use crate::execute::{execute, notebooks, Notebook, Run};
 use crate::setup::ensure;
 use crate::util::{secs, spawn_error, Result};
 use std::io::{BufRead, BufReader};
@@ -55,77 +55,7 @@ pub fn run_test(opts: &Options) -> Result<bool> {
         cargo_test(&crate::util::root(), &mut t)?;
     }
     if !opts.skip_notebooks {
-        let env = ensure()?;
-        println!("test: notebook hygiene (no committed outputs, .rs and .ipynb in step)");
-        let hygiene = crate::sync::check(&env, opts.only.as_deref());
-        t.record(
-            hygiene.is_ok(),
-            format!(
-                "notebook hygiene: {}",
-                hygiene.err().map(|e| e.0).unwrap_or_default()
-            ),
-        );
-
-        let out_dir = env.root.join("target/xtask/notebooks");
-        std::fs::create_dir_all(&out_dir)?;
-        if opts.only.is_none() {
-            println!(
-                "test: the notebook runner catches failures (scratch notebooks that must fail)"
-            );
-            let dir = env.root.join("crates/xtask/tests/notebooks");
-            for (i, (name, cell, text)) in SELF_TESTS.iter().enumerate() {
-                let nb = Notebook {
-                    name: name.to_string(),
-                    ipynb: dir.join(format!("{name}.ipynb")),
-                };
-                let label = format!("  self-test [{}/{}] must fail:", i + 1, SELF_TESTS.len());
-                let out = execute(
-                    &env,
-                    &nb,
-                    &out_dir.join(format!("self-test-{name}.ipynb")),
-                    true,
-                    &label,
-                )?;
-                let ok = out
-                    .failure
-                    .as_ref()
-                    .is_some_and(|f| f.cell == *cell && f.message.contains(text));
-                println!(
-                    "  self-test {name}: {}",
-                    if ok {
-                        "caught as expected ✓"
-                    } else {
-                        "NOT caught as expected ✗"
-                    }
-                );
-                t.record(ok, format!("runner self-test `{name}`: expected a failure at cell {cell} mentioning `{text}`"));
-            }
-        }
-        let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
-        println!(
-            "test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)",
-            nbs.len()
-        );
-        for (i, nb) in nbs.iter().enumerate() {
-            let label = format!("[{}/{}]", i + 1, nbs.len());
-            let out = execute(
-                &env,
-                nb,
-                &out_dir.join(format!("{}.ipynb", nb.name)),
-                true,
-                &label,
-            )?;
-            let what = match &out.failure {
-                Some(f) => format!(
-                    "notebook {}: cell {}: {}",
-                    nb.name,
-                    f.cell,
-                    f.message.lines().next().unwrap_or("")
-                ),
-                None => String::new(),
-            };
-            t.record(out.passed(), what);
-        }
+        notebook_tests(opts, &mut t)?;
     }
     println!();
     if !t.failures.is_empty() {
@@ -137,6 +67,127 @@ pub fn run_test(opts: &Options) -> Result<bool> {
     println!("test: finished in {}", secs(start.elapsed().as_secs_f64()));
     println!("{} passed, {} failed", t.passed, t.failed);
     Ok(t.failed == 0)
+}
+
+fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
+    let env = ensure()?;
+    println!("test: notebook hygiene (no committed outputs, .rs and .ipynb in step)");
+    let hygiene = crate::sync::check(&env, opts.only.as_deref());
+    t.record(
+        hygiene.is_ok(),
+        format!(
+            "notebook hygiene: {}",
+            hygiene.err().map(|e| e.0).unwrap_or_default()
+        ),
+    );
+
+    let out_dir = env.root.join("target/xtask/notebooks");
+    std::fs::create_dir_all(&out_dir)?;
+    if opts.only.is_none() {
+        println!("test: the notebook runner catches failures (scratch notebooks that must fail)");
+        let dir = env.root.join("crates/xtask/tests/notebooks");
+        for (i, (name, cell, text)) in SELF_TESTS.iter().enumerate() {
+            let nb = Notebook {
+                name: name.to_string(),
+                ipynb: dir.join(format!("{name}.ipynb")),
+            };
+            let label = format!("  self-test [{}/{}] must fail:", i + 1, SELF_TESTS.len());
+            let run = Run {
+                fast: true,
+                expect_failure: true,
+                ..Run::default()
+            };
+            let out = execute(
+                &env,
+                &nb,
+                &out_dir.join(format!("self-test-{name}.ipynb")),
+                &run,
+                &label,
+            )?;
+            let ok = out
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.cell == *cell && f.message().contains(text));
+            println!(
+                "  self-test {name}: {}",
+                if ok {
+                    "caught as expected ✓"
+                } else {
+                    "NOT caught as expected ✗"
+                }
+            );
+            t.record(
+                ok,
+                format!("runner self-test `{name}`: expected a failure at cell {cell} mentioning `{text}`"),
+            );
+        }
+    }
+
+    let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
+    println!(
+        "test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)",
+        nbs.len()
+    );
+    let mut passed = Vec::new();
+    for (i, nb) in nbs.iter().enumerate() {
+        let label = format!("[{}/{}]", i + 1, nbs.len());
+        let run = Run {
+            fast: true,
+            ..Run::default()
+        };
+        let out = execute(
+            &env,
+            nb,
+            &out_dir.join(format!("{}.ipynb", nb.name)),
+            &run,
+            &label,
+        )?;
+        let what = match &out.failure {
+            Some(f) => format!(
+                "notebook {}: cell {}: {}",
+                nb.name,
+                f.cell,
+                f.message().lines().next().unwrap_or("")
+            ),
+            None => String::new(),
+        };
+        t.record(out.passed(), what);
+        if out.passed() {
+            passed.push(nb.clone());
+        }
+    }
+
+    println!("test: student handouts (run up to the first stub; checks fail until filled in; solutions paste back)");
+    let student_dir = env.root.join("target/xtask/student");
+    std::fs::create_dir_all(&student_dir)?;
+    for nb in &passed {
+        let problems = crate::handout::check(&env, nb, &student_dir)?;
+        for p in &problems {
+            println!("  {p}");
+        }
+        t.record(
+            problems.is_empty(),
+            format!("handout {}: {}", nb.name, problems.join("; ")),
+        );
+    }
+
+    match crate::browser::chromium() {
+        None => println!(
+            "test: browser checks skipped: Chromium is not installed (Debian/Ubuntu: `apt-get install chromium`)"
+        ),
+        Some(chromium) if !passed.is_empty() => {
+            println!("test: rendered pages in headless Chromium, network off (maths, figures, tables, no errors)");
+            let names: Vec<String> = passed.iter().map(|n| n.name.clone()).collect();
+            crate::render::export_html(&env, &out_dir, &names)?;
+            let pages: Vec<_> = names.iter().map(|n| out_dir.join(format!("{n}.html"))).collect();
+            let shots = env.root.join("target/xtask/screenshots");
+            let problems = crate::browser::check_pages(&env, &chromium, &pages, &shots)?;
+            t.record(problems.is_empty(), format!("browser check: {}", problems.join("; ")));
+            println!("test: screenshots in {}", shots.display());
+        }
+        Some(_) => {}
+    }
+    Ok(())
 }
 
 /// Runs `cargo test --workspace`, echoing its output and adding its counts to the tally.

@@ -99,21 +99,6 @@ pub fn describe(cmd: &Command) -> String {
     s
 }
 
-/// Copies a directory tree.
-pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// Seconds as `12.3 s` or `2 min 05 s`.
 pub fn secs(s: f64) -> String {
     if s < 120.0 {

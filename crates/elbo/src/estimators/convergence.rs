@@ -1,7 +1,9 @@
 //! Convergence runs (running estimates, root-mean-square error against n, the fitted rate),
 //! gradient descent driven by an estimator, and two small numerical helpers.
 
-use super::stream::{accumulate, fold_block, for_each_block, stream_rng, RunningMean};
+use super::stream::{
+    accumulate, fold_block, for_each_block, for_each_chunk, stream_rng, RunningMean,
+};
 use super::{Estimate, Estimator, EstimatorError, Gaussian, Objective};
 
 /// A running estimate: the estimate and its standard error after each checkpoint $n_k$ samples
@@ -80,8 +82,8 @@ pub fn log_spaced(lo: u64, hi: u64, count: usize) -> Vec<u64> {
 
 /// The running estimate of `estimator` along one stream of samples, recorded at each checkpoint.
 ///
-/// The stream is the one [`estimate`](super::estimate) uses with one thread, so the last point
-/// equals `estimate(…, Sampling::new(n_last, seed))` (up to rounding). Per sample this is the
+/// The samples are those [`estimate`](super::estimate) draws for the same seed, so the last
+/// point equals `estimate(…, Sampling::new(n_last, seed))` (up to rounding). Per sample this is the
 /// same allocation-free accumulation; only the output vectors are allocated, once.
 ///
 /// # Errors
@@ -96,7 +98,6 @@ pub fn running<F: Objective + ?Sized>(
 ) -> Result<Trace, EstimatorError> {
     check_checkpoints(checkpoints)?;
     let g = estimator.integrand(f, p)?;
-    let mut rng = stream_rng(seed, 0);
     let mut acc = [RunningMean::new()];
     let mut trace = Trace {
         n: checkpoints.to_vec(),
@@ -106,8 +107,8 @@ pub fn running<F: Objective + ?Sized>(
     let eval = |e| [g.eval(e)];
     let (mut done, mut next) = (0_u64, 0_usize);
     let last = checkpoints[checkpoints.len() - 1];
-    // Walk the stream in the same blocks as `estimate`, cutting each block at the checkpoints.
-    for_each_block(&mut rng, last, |eps| {
+    // Walk the same chunks and blocks as `estimate`, cutting each block at the checkpoints.
+    let mut visit = |eps: &[f64]| {
         let mut rest = eps;
         while let Some(&checkpoint) = checkpoints.get(next) {
             let take = (rest.len() as u64).min(checkpoint - done) as usize;
@@ -122,6 +123,9 @@ pub fn running<F: Objective + ?Sized>(
             trace.std_error.push(e.std_error);
             next += 1;
         }
+    };
+    for_each_chunk(seed, last, |_, rng, len| {
+        for_each_block(rng, len, &mut visit)
     });
     Ok(trace)
 }

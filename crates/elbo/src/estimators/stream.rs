@@ -13,16 +13,18 @@ use super::ziggurat::Tables;
 use super::{Estimate, EstimatorError};
 use crate::rand::rngs::SmallRng;
 use crate::rand::SeedableRng;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Samples generated per block before they are folded into the running moments.
 const BLOCK: usize = 256;
 
 /// How many samples to draw, from which seed, on how many threads.
 ///
-/// A run is reproducible: the same `n`, `seed` and `threads` give bit-identical results. With
-/// `threads = k` the n samples are split into k nearly equal parts, part t drawn from its own
-/// stream seeded by a hash of `(seed, t)`; changing `threads` therefore changes the samples (not
-/// their distribution).
+/// A run is reproducible, and does not depend on the number of threads: the n samples are cut
+/// into chunks of [`Sampling::CHUNK`], chunk c is drawn from its own stream seeded by a hash of
+/// `(seed, c)`, threads take the next chunk whenever they are free (so a thread slowed down by
+/// other work on the machine does not hold the others up), and the chunks' moments are merged in
+/// chunk order. The same `n` and `seed` therefore give bit-identical results on 1 or 8 threads.
 ///
 /// ```
 /// use elbo::estimators::Sampling;
@@ -40,6 +42,9 @@ pub struct Sampling {
 }
 
 impl Sampling {
+    /// Samples per chunk (a multiple of the 256-sample block).
+    pub const CHUNK: u64 = 1 << 16;
+
     /// `n` samples from `seed` on one thread.
     pub fn new(n: u64, seed: u64) -> Self {
         Sampling {
@@ -49,13 +54,13 @@ impl Sampling {
         }
     }
 
-    /// The same run split over `threads` threads.
+    /// The same run on `threads` threads (same result, less time).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
     }
 
-    /// The same run split over every core this machine reports (reproducible on this machine).
+    /// The same run on every core this machine reports.
     pub fn all_cores(self) -> Self {
         let k = std::thread::available_parallelism().map_or(1, |k| k.get());
         self.threads(k)
@@ -267,38 +272,66 @@ pub(crate) fn accumulate<const P: usize, G: Fn(f64) -> [f64; P]>(
     for_each_block(rng, n, |eps| fold_block(eps, g, acc));
 }
 
-/// Runs `g(ε)` over a [`Sampling`] (validated), splitting it across threads, and merges the
-/// per-thread moments in thread order.
+/// Calls `visit(c, rng, len)` for every chunk c of n samples, in order, with the chunk's own
+/// stream and length: the one partition of a run into streams that every consumer shares.
+pub(crate) fn for_each_chunk(seed: u64, n: u64, mut visit: impl FnMut(u64, &mut SmallRng, u64)) {
+    for c in 0..n.div_ceil(Sampling::CHUNK) {
+        let len = (n - c * Sampling::CHUNK).min(Sampling::CHUNK);
+        visit(c, &mut stream_rng(seed, c), len);
+    }
+}
+
+/// Runs `g(ε)` over a [`Sampling`] (validated): chunk by chunk, on up to `threads` threads that
+/// claim chunks from a shared counter, then merges the chunks' moments in chunk order.
 pub(crate) fn run<const P: usize, G: Fn(f64) -> [f64; P] + Sync>(
     sampling: Sampling,
     g: G,
 ) -> Result<[RunningMean; P], EstimatorError> {
     sampling.validate()?;
-    let k = (sampling.threads as u64).min(sampling.n);
-    let part = |t: u64| sampling.n / k + u64::from(t < sampling.n % k);
-    let one = |t: u64| {
+    let (n, seed) = (sampling.n, sampling.seed);
+    let chunks = n.div_ceil(Sampling::CHUNK);
+    let one = |c: u64| {
         let mut acc = [RunningMean::new(); P];
-        accumulate(&mut stream_rng(sampling.seed, t), part(t), &g, &mut acc);
+        let len = (n - c * Sampling::CHUNK).min(Sampling::CHUNK);
+        accumulate(&mut stream_rng(seed, c), len, &g, &mut acc);
         acc
     };
-    let parts: Vec<[RunningMean; P]> = if k == 1 {
-        vec![one(0)]
+    let workers = (sampling.threads as u64).min(chunks);
+    let mut parts = vec![[RunningMean::new(); P]; chunks as usize];
+    if workers == 1 {
+        for (c, part) in parts.iter_mut().enumerate() {
+            *part = one(c as u64);
+        }
     } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..k).map(|t| scope.spawn(move || one(t))).collect();
-            let mut parts = vec![one(0)];
+        let next = AtomicU64::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                if c >= chunks {
+                    return done;
+                }
+                done.push((c, one(c)));
+            }
+        };
+        let finished: Vec<Vec<(u64, [RunningMean; P])>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut finished = vec![work()];
             // A worker can only fail by a panic inside `g`; re-raise it on this thread.
-            parts.extend(
+            finished.extend(
                 handles
                     .into_iter()
                     .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
             );
-            parts
-        })
-    };
+            finished
+        });
+        for (c, acc) in finished.into_iter().flatten() {
+            parts[c as usize] = acc;
+        }
+    }
     let mut total = [RunningMean::new(); P];
-    for p in &parts {
-        for (a, b) in total.iter_mut().zip(p) {
+    for part in &parts {
+        for (a, b) in total.iter_mut().zip(part) {
             a.merge(b);
         }
     }
@@ -345,14 +378,15 @@ mod tests {
     }
 
     #[test]
-    fn runs_are_reproducible_for_a_seed_and_thread_count() {
+    fn runs_are_reproducible_and_independent_of_the_thread_count() {
         let g = |e: f64| [e, e * e];
-        let a = run(Sampling::new(10_001, 5).threads(3), g).unwrap();
-        let b = run(Sampling::new(10_001, 5).threads(3), g).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a[0].count(), 10_001);
-        let c = run(Sampling::new(10_001, 6).threads(3), g).unwrap();
-        assert_ne!(a, c);
+        let n = 5 * Sampling::CHUNK + 1001;
+        let a = run(Sampling::new(n, 5).threads(3), g).unwrap();
+        assert_eq!(a, run(Sampling::new(n, 5).threads(3), g).unwrap());
+        assert_eq!(a, run(Sampling::new(n, 5), g).unwrap());
+        assert_eq!(a, run(Sampling::new(n, 5).threads(2), g).unwrap());
+        assert_eq!(a[0].count(), n);
+        assert_ne!(a, run(Sampling::new(n, 6).threads(3), g).unwrap());
     }
 
     #[test]

@@ -273,6 +273,8 @@ impl Chart {
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .light_line_style(RGBColor(235, 235, 235))
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(backend)?;
         let mut legend = false;
@@ -440,6 +442,21 @@ fn padded(values: impl Iterator<Item = f64>, log: bool, pad: f64) -> (f64, f64) 
     }
 }
 
+/// An axis tick label: `0.25`, `3`, `1e4`, `2.5e-5` — short, without float noise.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e4).contains(&a) {
+        let s = format!("{v:.1e}");
+        s.replace(".0e", "e")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" { "0".into() } else { s.to_string() }
+    }
+}
+
 fn backend<E: std::fmt::Display>(e: E) -> PlotError {
     PlotError::Backend(e.to_string())
 }
@@ -497,7 +514,18 @@ mod tests {
             .classes(&[0.0, 1.0, 2.0], &[0.0, 1.0, 0.5], &[3, 7, 3])
             .render()
             .unwrap();
-        assert!(fig.svg().contains(">3<") && fig.svg().contains(">7<"));
+        let texts: Vec<&str> = fig.svg().split("</text>").filter_map(|t| t.rsplit('>').next()).map(str::trim).collect();
+        assert!(texts.contains(&"3") && texts.contains(&"7"), "{texts:?}");
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick(1000.0), "1000");
+        assert_eq!(tick(100000.0), "1e5");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(2.5e-5), "2.5e-5");
+        assert_eq!(tick(3.0), "3");
+        assert_eq!(tick(0.0), "0");
     }
 
     #[test]

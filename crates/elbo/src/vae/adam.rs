@@ -24,6 +24,7 @@
 //! ```
 
 use super::model::{Gradients, Vae, VaeError};
+use super::scalar::fast::{self, AdamConsts};
 use rayon::prelude::*;
 
 /// Adam's hyperparameters (PyTorch's defaults).
@@ -124,9 +125,13 @@ impl Adam {
         let bc1 = 1.0 - c.beta1.powi(t);
         let bc2 = 1.0 - c.beta2.powi(t);
         // p −= step · m / (√v / √bc2 + ε)
-        let step = (lr / bc1) as f32;
-        let inv_sqrt_bc2 = (1.0 / bc2.sqrt()) as f32;
-        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
+        let consts = AdamConsts {
+            b1: c.beta1 as f32,
+            b2: c.beta2 as f32,
+            step: (lr / bc1) as f32,
+            inv_sqrt_bc2: (1.0 / bc2.sqrt()) as f32,
+            eps: c.eps as f32,
+        };
         let mut items = Vec::new();
         for (k, ((p, m), v)) in model
             .parameter_slices_mut()
@@ -150,50 +155,19 @@ impl Adam {
                 .iter()
                 .map(|s| &s[k][off..off + p.len()])
                 .collect();
-            update(p, m, v, &gs, b1, b2, step, inv_sqrt_bc2, eps);
+            update(p, m, v, &gs, consts);
         });
         Ok(())
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn update(
-    p: &mut [f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    gs: &[&[f32]],
-    b1: f32,
-    b2: f32,
-    step: f32,
-    inv_sqrt_bc2: f32,
-    eps: f32,
-) {
-    let body = |p: &mut f32, m: &mut f32, v: &mut f32, g: f32| {
-        *m = b1 * *m + (1.0 - b1) * g;
-        *v = b2 * *v + (1.0 - b2) * g * g;
-        *p -= step * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
-    };
+fn update(p: &mut [f32], m: &mut [f32], v: &mut [f32], gs: &[&[f32]], c: AdamConsts) {
     match gs {
-        [g] => {
-            for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(*g) {
-                body(p, m, v, g);
-            }
-        }
-        [g0, g1] => {
-            for ((((p, m), v), &g0), &g1) in p
-                .iter_mut()
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-                .zip(*g0)
-                .zip(*g1)
-            {
-                body(p, m, v, g0 + g1);
-            }
-        }
+        [g] => fast::adam(p, m, v, g, &[], c),
+        [g0, g1] => fast::adam(p, m, v, g0, g1, c),
         _ => {
-            for (i, ((p, m), v)) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).enumerate() {
-                body(p, m, v, gs.iter().map(|g| g[i]).sum());
-            }
+            let sum: Vec<f32> = (0..p.len()).map(|i| gs.iter().map(|g| g[i]).sum()).collect();
+            fast::adam(p, m, v, &sum, &[], c)
         }
     }
 }

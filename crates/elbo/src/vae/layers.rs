@@ -205,6 +205,116 @@ impl<T: Real> Linear<T> {
     }
 }
 
+/// A batch of inputs stored by its nonzeros, both by row and by column, for the first layer.
+///
+/// MNIST digits are about 80% exactly-zero pixels, so `X W` and `Xᵀ ∂Y` — two of the five large
+/// matrix products of a training step — cost 5× fewer multiply-adds when only the nonzeros of X
+/// are visited. The trainer uses this form automatically when a batch is sparse enough
+/// (density ≤ [`SPARSE_MAX_DENSITY`]); the results are the same sums, in another order.
+#[derive(Debug, Clone, Default)]
+pub struct SparseInput<T> {
+    rows: usize,
+    cols: usize,
+    row_ptr: Vec<usize>,
+    row_col: Vec<u32>,
+    row_val: Vec<T>,
+    col_ptr: Vec<usize>,
+    col_row: Vec<u32>,
+    col_val: Vec<T>,
+}
+
+/// Largest fraction of nonzero inputs for which the sparse first layer is used: below it, visiting
+/// only the nonzeros (at about half the speed per multiply-add of a dense product) wins.
+pub const SPARSE_MAX_DENSITY: f64 = 0.3;
+
+impl<T: Real> SparseInput<T> {
+    /// Rebuilds from `x` if at most `max_density` of its entries are nonzero; returns whether it
+    /// did (if not, `self` must not be used for this `x`).
+    pub fn fill(&mut self, x: ArrayView2<'_, T>, max_density: f64) -> bool {
+        let (r, c) = x.dim();
+        let limit = (max_density * (r * c) as f64) as usize;
+        if c > u32::MAX as usize || r > u32::MAX as usize {
+            return false;
+        }
+        self.rows = r;
+        self.cols = c;
+        self.row_ptr.clear();
+        self.row_ptr.push(0);
+        // Branch-free compaction: every entry is written at the next free slot, which only
+        // advances past nonzeros; the buffers have room for a whole row beyond the limit.
+        let cap = limit + c + 1;
+        self.row_col.resize(cap, 0);
+        self.row_val.resize(cap, T::zero());
+        let mut len = 0;
+        for row in x.rows() {
+            for (j, &v) in row.iter().enumerate() {
+                self.row_col[len] = j as u32;
+                self.row_val[len] = v;
+                len += usize::from(v != T::zero());
+            }
+            if len > limit {
+                return false;
+            }
+            self.row_ptr.push(len);
+        }
+        self.row_col.truncate(len);
+        self.row_val.truncate(len);
+        // the same nonzeros by column (a counting sort of the row form)
+        self.col_ptr.clear();
+        self.col_ptr.resize(c + 1, 0);
+        for &j in &self.row_col {
+            self.col_ptr[j as usize + 1] += 1;
+        }
+        for j in 0..c {
+            self.col_ptr[j + 1] += self.col_ptr[j];
+        }
+        let nnz = self.row_col.len();
+        self.col_row.clear();
+        self.col_row.resize(nnz, 0);
+        self.col_val.clear();
+        self.col_val.resize(nnz, T::zero());
+        let mut next = self.col_ptr.clone();
+        for i in 0..r {
+            for k in self.row_ptr[i]..self.row_ptr[i + 1] {
+                let j = self.row_col[k] as usize;
+                self.col_row[next[j]] = i as u32;
+                self.col_val[next[j]] = self.row_val[k];
+                next[j] += 1;
+            }
+        }
+        true
+    }
+
+    /// Fraction of nonzero entries.
+    pub fn density(&self) -> f64 {
+        self.row_col.len() as f64 / (self.rows * self.cols).max(1) as f64
+    }
+}
+
+impl<T: Real> Linear<T> {
+    /// [`forward`](Self::forward) for a sparse input: `Y = act(X W + b)`, visiting only the
+    /// nonzeros of X.
+    pub fn forward_sparse(&self, x: &SparseInput<T>, act: Activation, y: &mut Array2<T>) {
+        reshape(y, x.rows, self.fan_out());
+        let (w, out) = (self.w.as_slice().expect("contiguous"), y.as_slice_mut().expect("contiguous"));
+        T::spmm(&x.row_ptr, &x.row_col, &x.row_val, w, self.fan_out(), out);
+        act.forward(y, &self.b);
+    }
+
+    /// The parameter part of [`backward`](Self::backward) for a sparse input:
+    /// `∂W = Xᵀ ∂Y` (visiting only the nonzeros of X, column by column) and `∂b = Σ_rows ∂Y`.
+    pub fn backward_sparse(&self, x: &SparseInput<T>, dy: ArrayView2<'_, T>, grad: &mut Linear<T>) {
+        let dy = dy.as_standard_layout();
+        let d = dy.as_slice().expect("standard layout");
+        let out = grad.w.as_slice_mut().expect("contiguous");
+        T::spmm(&x.col_ptr, &x.col_row, &x.col_val, d, self.fan_out(), out);
+        grad.b.fill(T::zero());
+        for row in dy.rows() {
+            grad.b += &row;
+        }
+    }
+}
+
 /// Reparameterization, forward: `z = μ + σ ⊙ ε` with `σ = exp(½ log σ²)`; also returns σ in
 /// `sigma` for the backward pass. All arguments are `B × L`.
 pub fn reparameterize<T: Real>(

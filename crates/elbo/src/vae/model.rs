@@ -20,7 +20,7 @@
 
 use super::layers::{
     bernoulli_log_likelihood, gaussian_kl, gaussian_kl_backward, reparameterize,
-    reparameterize_backward, reshape, Activation, Linear,
+    reparameterize_backward, reshape, Activation, Linear, SparseInput, SPARSE_MAX_DENSITY,
 };
 use super::scalar::{sigmoid, Real};
 use crate::rand::rngs::SmallRng;
@@ -222,20 +222,32 @@ impl<T: Real> Mlp<T> {
     }
 
     /// Forward: `outs[i]` receives the output of layer `i` (the last one without activation).
-    fn forward(&self, x: ArrayView2<'_, T>, outs: &mut Vec<Array2<T>>) {
+    /// `sparse`, if given, is `x` by its nonzeros, used by the first layer.
+    fn forward(
+        &self,
+        x: ArrayView2<'_, T>,
+        sparse: Option<&SparseInput<T>>,
+        outs: &mut Vec<Array2<T>>,
+    ) {
         outs.resize_with(self.layers.len(), || Array2::zeros((0, 0)));
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = outs.split_at_mut(i);
-            let input = if i == 0 { x } else { done[i - 1].view() };
-            layer.forward(input, self.act(i), &mut rest[0]);
+            match (i, sparse) {
+                (0, Some(sx)) => layer.forward_sparse(sx, self.act(0), &mut rest[0]),
+                (0, None) => layer.forward(x, self.act(0), &mut rest[0]),
+                _ => layer.forward(done[i - 1].view(), self.act(i), &mut rest[0]),
+            }
         }
     }
 
     /// Backward from `d` = ∂loss/∂(last output); writes the layer gradients into `grads` and,
-    /// when `dx` is given, ∂loss/∂x into it. `scratch` is a reusable buffer.
+    /// when `dx` is given, ∂loss/∂x into it. `scratch` is a reusable buffer; `sparse` as in
+    /// [`forward`](Self::forward) (only used when `dx` is not wanted).
+    #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
         x: ArrayView2<'_, T>,
+        sparse: Option<&SparseInput<T>>,
         outs: &[Array2<T>],
         d: &mut Array2<T>,
         scratch: &mut Array2<T>,
@@ -245,7 +257,10 @@ impl<T: Real> Mlp<T> {
         for i in (0..self.layers.len()).rev() {
             let input = if i == 0 { x } else { outs[i - 1].view() };
             if i == 0 {
-                self.layers[0].backward(input, d.view(), &mut grads[0], dx.as_deref_mut());
+                match (sparse, dx.as_deref_mut()) {
+                    (Some(sx), None) => self.layers[0].backward_sparse(sx, d.view(), &mut grads[0]),
+                    (_, dx) => self.layers[0].backward(input, d.view(), &mut grads[0], dx),
+                }
             } else {
                 self.layers[i].backward(input, d.view(), &mut grads[i], Some(scratch));
                 self.activation.backward(outs[i - 1].view(), scratch);
@@ -456,6 +471,12 @@ pub(crate) struct Workspace<T> {
     pub rec: Vec<f64>,
     /// KL per row after a forward pass.
     pub kl: Vec<f64>,
+    /// x by its nonzeros, when sparse enough.
+    sparse: SparseInput<T>,
+    /// Whether `sparse` holds the current x.
+    use_sparse: bool,
+    /// Density threshold of the sparse first layer (`None`: [`SPARSE_MAX_DENSITY`]).
+    pub sparse_max_density: Option<f64>,
 }
 
 /// How z is obtained from q_φ(z|x) in a forward pass.
@@ -596,7 +617,10 @@ impl<T: Real> Vae<T> {
         ws: &mut Workspace<T>,
     ) {
         let l = self.config.latent;
-        self.encoder.forward(x, &mut ws.enc);
+        let max_density = ws.sparse_max_density.unwrap_or(SPARSE_MAX_DENSITY);
+        ws.use_sparse = max_density > 0.0 && ws.sparse.fill(x, max_density);
+        let sparse = ws.use_sparse.then_some(&ws.sparse);
+        self.encoder.forward(x, sparse, &mut ws.enc);
         let head = ws.enc.last().expect("the encoder has a layer");
         match self.config.mode {
             Mode::Vae => {
@@ -616,7 +640,7 @@ impl<T: Real> Vae<T> {
                 ws.kl.resize(head.nrows(), 0.0);
             }
         }
-        self.decoder.forward(ws.z.view(), &mut ws.dec);
+        self.decoder.forward(ws.z.view(), None, &mut ws.dec);
         let logits = ws.dec.last().expect("the decoder has a layer");
         bernoulli_log_likelihood(logits.view(), x, grad.then_some(&mut ws.d), &mut ws.rec);
     }
@@ -635,6 +659,7 @@ impl<T: Real> Vae<T> {
         let mut dz = std::mem::take(&mut ws.dhead);
         self.decoder.backward(
             ws.z.view(),
+            None,
             &ws.dec,
             &mut ws.d,
             &mut ws.scratch,
@@ -658,8 +683,10 @@ impl<T: Real> Vae<T> {
             }
         }
         ws.dhead = dz;
+        let sparse = ws.use_sparse.then_some(&ws.sparse);
         self.encoder.backward(
             x,
+            sparse,
             &ws.enc,
             &mut dhead,
             &mut ws.scratch,
@@ -706,7 +733,7 @@ impl<T: Real> Vae<T> {
     pub fn encode(&self, x: ArrayView2<'_, T>) -> Result<Encoding<T>, VaeError> {
         self.check_cols("x columns", &x, self.config.input_dim)?;
         let mut outs = Vec::new();
-        self.encoder.forward(x, &mut outs);
+        self.encoder.forward(x, None, &mut outs);
         let head = outs.pop().expect("the encoder has a layer");
         let l = self.config.latent;
         Ok(match self.config.mode {
@@ -725,7 +752,7 @@ impl<T: Real> Vae<T> {
     pub fn decode_logits(&self, z: ArrayView2<'_, T>) -> Result<Array2<T>, VaeError> {
         self.check_cols("z columns", &z, self.config.latent)?;
         let mut outs = Vec::new();
-        self.decoder.forward(z, &mut outs);
+        self.decoder.forward(z, None, &mut outs);
         Ok(outs.pop().expect("the decoder has a layer"))
     }
 
@@ -901,7 +928,7 @@ impl<T: Real> Vae<T> {
                 }
                 extra.push(-0.5 * zz + 0.5 * ee + half_sum_log_var[i]);
             }
-            self.decoder.forward(z.view(), &mut outs);
+            self.decoder.forward(z.view(), None, &mut outs);
             let logits = outs.last().expect("the decoder has a layer");
             for (r, lr) in (start..end).zip(logits.rows()) {
                 let i = r / k;

@@ -60,6 +60,52 @@ pub trait Real:
             *d *= act.derivative_from_output(h);
         }
     }
+
+    /// Sparse × dense: `out = S · B` where `S` (`r × k`) is given row by row (compressed sparse
+    /// rows: the nonzeros of row `i` are `cols[ptr[i]..ptr[i+1]]`, `vals[..]`) and `B` is a dense
+    /// row-major `k × n` matrix; `out` is row-major `r × n`, overwritten.
+    fn spmm(ptr: &[usize], cols: &[u32], vals: &[Self], b: &[Self], n: usize, out: &mut [Self]) {
+        spmm_generic(ptr, cols, vals, b, n, out);
+    }
+}
+
+/// `out = S · B` (see [`Real::spmm`]): each output row accumulates `v · B[c, :]` over the row's
+/// nonzeros `(c, v)`, in column blocks of `W` held in registers.
+#[inline(always)]
+fn spmm_generic<T: Real>(ptr: &[usize], cols: &[u32], vals: &[T], b: &[T], n: usize, out: &mut [T]) {
+    if n == 0 {
+        return;
+    }
+    for (r, row) in out.chunks_exact_mut(n).enumerate() {
+        let (Some(&s), Some(&e)) = (ptr.get(r), ptr.get(r + 1)) else {
+            row.fill(T::zero());
+            continue;
+        };
+        let (cs, vs) = (&cols[s..e], &vals[s..e]);
+        let mut c0 = 0;
+        c0 = spmm_block::<T, 64>(cs, vs, b, n, row, c0);
+        c0 = spmm_block::<T, 8>(cs, vs, b, n, row, c0);
+        spmm_block::<T, 1>(cs, vs, b, n, row, c0);
+    }
+}
+
+/// Columns `c0..` of one output row in blocks of `W`, as far as whole blocks fit; returns the
+/// first column not done.
+#[inline(always)]
+fn spmm_block<T: Real, const W: usize>(cs: &[u32], vs: &[T], b: &[T], n: usize, row: &mut [T], mut c0: usize) -> usize {
+    while c0 + W <= n {
+        let mut acc = [T::zero(); W];
+        for (&c, &v) in cs.iter().zip(vs) {
+            let start = c as usize * n + c0;
+            let brow = &b[start..start + W];
+            for k in 0..W {
+                acc[k] += v * brow[k];
+            }
+        }
+        row[c0..c0 + W].copy_from_slice(&acc);
+        c0 += W;
+    }
+    c0
 }
 
 /// softplus(l) = ln(1 + eˡ), computed without overflow as max(l, 0) + ln(1 + e^{−|l|}).
@@ -148,6 +194,9 @@ impl Real for f32 {
     }
     fn act_backward_row(h: &[f32], dh: &mut [f32], act: super::Activation) {
         fast::act_backward(h, dh, act)
+    }
+    fn spmm(ptr: &[usize], cols: &[u32], vals: &[f32], b: &[f32], n: usize, out: &mut [f32]) {
+        fast::spmm(ptr, cols, vals, b, n, out)
     }
 }
 
@@ -319,6 +368,38 @@ pub(crate) mod fast {
         }
     }
 
+    /// The constants of one Adam update (see `vae::adam`).
+    #[derive(Debug, Clone, Copy)]
+    pub struct AdamConsts {
+        pub b1: f32,
+        pub b2: f32,
+        /// lr / (1 − β₁ᵗ)
+        pub step: f32,
+        /// 1 / √(1 − β₂ᵗ)
+        pub inv_sqrt_bc2: f32,
+        pub eps: f32,
+    }
+
+    #[inline(always)]
+    fn adam_body(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], g2: &[f32], c: AdamConsts) {
+        let n = p.len().min(m.len()).min(v.len()).min(g.len());
+        let (p, m, v, g) = (&mut p[..n], &mut m[..n], &mut v[..n], &g[..n]);
+        let one = |p: &mut f32, m: &mut f32, v: &mut f32, g: f32| {
+            *m = c.b1 * *m + (1.0 - c.b1) * g;
+            *v = c.b2 * *v + (1.0 - c.b2) * g * g;
+            *p -= c.step * *m / (v.sqrt() * c.inv_sqrt_bc2 + c.eps);
+        };
+        if g2.len() >= n {
+            for ((((p, m), v), &g), &h) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g).zip(&g2[..n]) {
+                one(p, m, v, g + h);
+            }
+        } else {
+            for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                one(p, m, v, g);
+            }
+        }
+    }
+
     /// Defines `$name`, which runs `$body` compiled for AVX2+FMA when the CPU has them (checked
     /// once and cached by the standard library) and for baseline x86-64 otherwise.
     macro_rules! dispatch {
@@ -352,6 +433,19 @@ pub(crate) mod fast {
     dispatch!(
         /// h ← act(h + b).
         bias_act = bias_act_body(h: &mut [f32], b: &[f32], act: Activation)
+    );
+    #[inline(always)]
+    fn spmm_body(ptr: &[usize], cols: &[u32], vals: &[f32], b: &[f32], n: usize, out: &mut [f32]) {
+        super::spmm_generic(ptr, cols, vals, b, n, out)
+    }
+
+    dispatch!(
+        /// out = S · B for a sparse S (compressed rows) and dense B.
+        spmm = spmm_body(ptr: &[usize], cols: &[u32], vals: &[f32], b: &[f32], n: usize, out: &mut [f32])
+    );
+    dispatch!(
+        /// One Adam update of `p` with moments `m`, `v` and gradient `g + g2` (`g2` empty: `g`).
+        adam = adam_body(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], g2: &[f32], c: AdamConsts)
     );
     dispatch!(
         /// dh ← dh ⊙ act′(h).
