@@ -66,7 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(t) = std::env::var("BENCH_THREADS") {
         train_cfg.threads = t.parse()?;
     }
-    let threads = if train_cfg.threads > 0 { train_cfg.threads } else { threads };
+    let threads = if train_cfg.threads > 0 {
+        train_cfg.threads
+    } else {
+        threads
+    };
     let flops = model_cfg.train_flops_per_example();
     println!(
         "elbo VAE {:?} ({}), {} train / {} test digits, batch {}, {threads} threads, {:.2} MFLOP per example per step",

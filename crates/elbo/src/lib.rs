@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | [`info`] | discrete distributions, entropy, cross-entropy, KL, Jensen–Shannon, total variation | 1 |
 //! | [`gaussian`] | diagonal Gaussians: log-density, closed-form KL, reparameterized sampling | 2, 3 |
+//! | [`linear_gaussian`] | the linear-Gaussian latent model: exact evidence, posterior and ELBO; full-covariance Gaussians | 3 |
 //! | [`estimators`] | Monte Carlo gradient estimators (pathwise, score function, baselines), quadrature | 2 |
 //! | [`data`] | the IDX (MNIST) reader, splits, batching, binarization | 3 |
 //! | [`vae`] | layers with hand-written backward passes, encoder/decoder, ELBO, IWAE, Adam, training | 3 |
@@ -29,6 +30,7 @@ pub mod data;
 pub mod estimators;
 pub mod gaussian;
 pub mod info;
+pub mod linear_gaussian;
 pub mod plot;
 pub mod table;
 pub mod vae;

@@ -23,9 +23,9 @@ mod image;
 mod png;
 
 pub use chart::{Chart, Values};
+pub use image::image_grid;
 /// Where a chart's legend goes ([`Chart::legend`]).
 pub use plotters::chart::SeriesLabelPosition;
-pub use image::image_grid;
 
 use std::path::Path;
 

@@ -135,7 +135,8 @@ fn fmt_float(x: f64, decimals: usize) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
+/// Escapes text for HTML and SVG (`&`, `<`, `>`).
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

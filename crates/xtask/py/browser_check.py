@@ -37,6 +37,7 @@ class Dom(HTMLParser):
         self.mimes = {}
         self.svg_in_output = 0
         self.markdown_text = []
+        self.all_text = []
         self._stack = []  # (tag, in_markdown, skip)
 
     def handle_starttag(self, tag, attrs):
@@ -65,8 +66,10 @@ class Dom(HTMLParser):
                 break
 
     def handle_data(self, data):
-        if self._stack and self._stack[-1][1] and not self._stack[-1][2]:
-            self.markdown_text.append(data)
+        if self._stack and not self._stack[-1][2]:
+            self.all_text.append(data)
+            if self._stack[-1][1]:
+                self.markdown_text.append(data)
 
 
 def expected_outputs(ipynb):
@@ -103,7 +106,12 @@ def check(chromium, page, shots):
     d = Dom()
     d.feed(dom.stdout)
     ipynb = os.path.splitext(page)[0] + ".ipynb"
-    figures, tables, has_math = expected_outputs(ipynb) if os.path.exists(ipynb) else (0, 0, False)
+    if os.path.exists(ipynb):
+        figures, tables, has_math = expected_outputs(ipynb)
+        text = " ".join(d.markdown_text)
+    else:  # a page of ours (the index): any text may hold maths
+        text = " ".join(d.all_text)
+        figures, tables, has_math = 0, 0, "$" in text or d.mjx > 0
     if has_math:
         if not d.mathjax_done:
             problems.append(f"{name}: MathJax did not finish typesetting")
@@ -111,7 +119,6 @@ def check(chromium, page, shots):
             problems.append(f"{name}: no maths was typeset")
         if d.mjx_errors:
             problems.append(f"{name}: {d.mjx_errors} maths expressions failed to typeset")
-        text = " ".join(d.markdown_text)
         raw = re.findall(r"\$[^$\s][^$]{0,60}\$", text)
         if raw:
             problems.append(f"{name}: raw LaTeX left in the text, e.g. {raw[0]!r}")

@@ -250,7 +250,13 @@ body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
 h1 {{ margin-bottom: .2rem; }} section {{ border-top: 1px solid #ddd; padding: .6rem 0; }}
 h2 {{ font-size: 1.2rem; margin: .3rem 0; }} a {{ color: #1f5fa8; }} .meta {{ color: #666; font-size: .9rem; margin: 0; }}
 .links {{ margin: .2rem 0; }} ul {{ margin: .3rem 0 .3rem 1.2rem; padding: 0; }}
-</style></head>
+</style>
+<script>
+window.MathJax = {{ tex: {{ inlineMath: [["$", "$"]] }}, svg: {{ fontCache: "global" }},
+  startup: {{ pageReady: function () {{ return MathJax.startup.defaultPageReady().then(function () {{
+    document.body.setAttribute("data-mathjax", "done"); }}); }} }} }};
+</script>
+<script src="{MATHJAX_URL}"></script></head>
 <body><h1>ELBO — worked solutions</h1>
 <p>Information theory, the reparameterization trick and variational autoencoders, as executable Rust notebooks.
 Each page was executed top to bottom in a fresh kernel by <code>cargo xtask render</code>.</p>
@@ -265,4 +271,34 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outline_finds_the_title_and_the_sub_questions() {
+        let dir = std::env::temp_dir().join(format!("elbo-outline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let nb = dir.join("q.ipynb");
+        let cells = serde_json::json!({"cells": [
+            {"cell_type": "markdown", "source": ["# Question 1\n", "text\n", "## (a) KL is not symmetric\n"]},
+            {"cell_type": "code", "source": "## not a heading"},
+            {"cell_type": "markdown", "source": "## (b) KL from entropies"}
+        ]});
+        std::fs::write(&nb, cells.to_string()).unwrap();
+        let (title, parts) = outline(&nb).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(title, "Question 1");
+        assert_eq!(
+            parts,
+            vec!["(a) KL is not symmetric", "(b) KL from entropies"]
+        );
+    }
+
+    #[test]
+    fn escaping_keeps_titles_safe() {
+        assert_eq!(escape("a<b & c>"), "a&lt;b &amp; c&gt;");
+    }
 }

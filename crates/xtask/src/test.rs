@@ -203,19 +203,9 @@ fn cargo_test(root: &Path, t: &mut Tally) -> Result<()> {
         let line = line?;
         println!("{line}");
         // "test result: ok. 12 passed; 0 failed; 0 ignored; ..."
-        if let Some(rest) = line.strip_prefix("test result: ") {
+        if let Some((passed, failed)) = parse_test_result(&line) {
             saw_result = true;
-            let count = |word: &str| {
-                rest.split([';', '.'])
-                    .find_map(|part| {
-                        part.trim()
-                            .strip_suffix(word)
-                            .and_then(|n| n.trim().parse::<u64>().ok())
-                    })
-                    .unwrap_or(0)
-            };
-            t.passed += count(" passed");
-            let failed = count(" failed");
+            t.passed += passed;
             t.failed += failed;
             if failed > 0 {
                 t.failures
@@ -233,4 +223,42 @@ fn cargo_test(root: &Path, t: &mut Tally) -> Result<()> {
         t.record(false, "cargo test ran no test binary".into());
     }
     Ok(())
+}
+
+/// The counts of a libtest summary line, `test result: ok. 12 passed; 0 failed; 0 ignored; …`.
+fn parse_test_result(line: &str) -> Option<(u64, u64)> {
+    let rest = line.strip_prefix("test result: ")?;
+    let count = |word: &str| {
+        rest.split([';', '.'])
+            .find_map(|part| {
+                part.trim()
+                    .strip_suffix(word)
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+    };
+    Some((count(" passed"), count(" failed")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_libtest_summaries() {
+        let ok = "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out; finished in 0.21s";
+        assert_eq!(parse_test_result(ok), Some((12, 0)));
+        let bad = "test result: FAILED. 7 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out";
+        assert_eq!(parse_test_result(bad), Some((7, 2)));
+        assert_eq!(parse_test_result("running 12 tests"), None);
+    }
+
+    #[test]
+    fn tally_counts_and_remembers_failures() {
+        let mut t = Tally::default();
+        t.record(true, "fine".into());
+        t.record(false, "broken".into());
+        assert_eq!((t.passed, t.failed), (1, 1));
+        assert_eq!(t.failures, vec!["broken".to_string()]);
+    }
 }

@@ -107,3 +107,28 @@ pub fn secs(s: f64) -> String {
         format!("{} min {:02.0} s", (s / 60.0).floor(), s % 60.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_read_naturally() {
+        assert_eq!(secs(3.12), "3.1 s");
+        assert_eq!(secs(125.0), "2 min 05 s");
+    }
+
+    #[test]
+    fn commands_are_described_with_their_arguments() {
+        let mut c = Command::new("python3");
+        c.args(["-m", "venv"]);
+        assert_eq!(describe(&c), "python3 -m venv");
+    }
+
+    #[test]
+    fn a_missing_program_says_how_to_install_it() {
+        let c = Command::new("python3");
+        let e = spawn_error(&c, std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(e.0.contains("python3-venv"), "{e}");
+    }
+}

@@ -453,7 +453,11 @@ fn tick(v: f64) -> String {
     } else {
         let s = format!("{v:.4}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s == "-0" { "0".into() } else { s.to_string() }
+        if s == "-0" {
+            "0".into()
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -514,7 +518,12 @@ mod tests {
             .classes(&[0.0, 1.0, 2.0], &[0.0, 1.0, 0.5], &[3, 7, 3])
             .render()
             .unwrap();
-        let texts: Vec<&str> = fig.svg().split("</text>").filter_map(|t| t.rsplit('>').next()).map(str::trim).collect();
+        let texts: Vec<&str> = fig
+            .svg()
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .collect();
         assert!(texts.contains(&"3") && texts.contains(&"7"), "{texts:?}");
     }
 

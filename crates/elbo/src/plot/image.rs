@@ -70,16 +70,10 @@ pub fn image_grid(
     let svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><rect width="{w}" height="{h}" fill="white"/><text x="{}" y="19" text-anchor="middle" font-family="sans-serif" font-size="16">{}</text><image x="0" y="{TITLE_H}" width="{pw}" height="{ph}" style="image-rendering:pixelated" xlink:href="data:image/png;base64,{}"/></svg>"#,
         w / 2,
-        escape(title),
+        crate::table::escape(title),
         base64(&png)
     );
     Ok(Figure::from_svg(svg, w as u32, h as u32))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -166,7 +166,9 @@ fn update(p: &mut [f32], m: &mut [f32], v: &mut [f32], gs: &[&[f32]], c: AdamCon
         [g] => fast::adam(p, m, v, g, &[], c),
         [g0, g1] => fast::adam(p, m, v, g0, g1, c),
         _ => {
-            let sum: Vec<f32> = (0..p.len()).map(|i| gs.iter().map(|g| g[i]).sum()).collect();
+            let sum: Vec<f32> = (0..p.len())
+                .map(|i| gs.iter().map(|g| g[i]).sum())
+                .collect();
             fast::adam(p, m, v, &sum, &[], c)
         }
     }

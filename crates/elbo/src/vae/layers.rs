@@ -296,7 +296,10 @@ impl<T: Real> Linear<T> {
     /// nonzeros of X.
     pub fn forward_sparse(&self, x: &SparseInput<T>, act: Activation, y: &mut Array2<T>) {
         reshape(y, x.rows, self.fan_out());
-        let (w, out) = (self.w.as_slice().expect("contiguous"), y.as_slice_mut().expect("contiguous"));
+        let (w, out) = (
+            self.w.as_slice().expect("contiguous"),
+            y.as_slice_mut().expect("contiguous"),
+        );
         T::spmm(&x.row_ptr, &x.row_col, &x.row_val, w, self.fan_out(), out);
         act.forward(y, &self.b);
     }

@@ -706,8 +706,23 @@ impl<T: Real> Vae<T> {
         eps: ArrayView2<'_, T>,
         beta: f64,
     ) -> Result<(ElboTerms, Gradients<T>), VaeError> {
+        self.loss_and_grad_with(x, eps, beta, None)
+    }
+
+    /// [`loss_and_grad`](Self::loss_and_grad) with the sparse first layer's density threshold
+    /// set (`Some(0.0)`: always dense, `Some(1.0)`: always sparse), to test both paths.
+    pub(crate) fn loss_and_grad_with(
+        &self,
+        x: ArrayView2<'_, T>,
+        eps: ArrayView2<'_, T>,
+        beta: f64,
+        sparse_max_density: Option<f64>,
+    ) -> Result<(ElboTerms, Gradients<T>), VaeError> {
         self.check_cols("x columns", &x, self.config.input_dim)?;
-        let mut ws = Workspace::default();
+        let mut ws = Workspace {
+            sparse_max_density,
+            ..Workspace::default()
+        };
         if self.config.mode == Mode::Vae {
             self.check_cols("ε columns", &eps, self.config.latent)?;
             if eps.nrows() != x.nrows() {
@@ -850,10 +865,10 @@ impl<T: Real> Vae<T> {
                         Noise::Mean
                     };
                     self.forward_ws(xc, noise, false, &mut ws);
-                    for i in 0..rows.len() {
-                        rec[i] += ws.rec[i] / draws as f64;
-                        kl[i] = ws.kl[i];
+                    for (r, &w) in rec.iter_mut().zip(&ws.rec) {
+                        *r += w / draws as f64;
                     }
+                    kl.copy_from_slice(&ws.kl[..rows.len()]);
                 }
                 (rec, kl)
             })

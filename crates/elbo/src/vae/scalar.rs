@@ -72,7 +72,14 @@ pub trait Real:
 /// `out = S · B` (see [`Real::spmm`]): each output row accumulates `v · B[c, :]` over the row's
 /// nonzeros `(c, v)`, in column blocks of `W` held in registers.
 #[inline(always)]
-fn spmm_generic<T: Real>(ptr: &[usize], cols: &[u32], vals: &[T], b: &[T], n: usize, out: &mut [T]) {
+fn spmm_generic<T: Real>(
+    ptr: &[usize],
+    cols: &[u32],
+    vals: &[T],
+    b: &[T],
+    n: usize,
+    out: &mut [T],
+) {
     if n == 0 {
         return;
     }
@@ -92,7 +99,14 @@ fn spmm_generic<T: Real>(ptr: &[usize], cols: &[u32], vals: &[T], b: &[T], n: us
 /// Columns `c0..` of one output row in blocks of `W`, as far as whole blocks fit; returns the
 /// first column not done.
 #[inline(always)]
-fn spmm_block<T: Real, const W: usize>(cs: &[u32], vs: &[T], b: &[T], n: usize, row: &mut [T], mut c0: usize) -> usize {
+fn spmm_block<T: Real, const W: usize>(
+    cs: &[u32],
+    vs: &[T],
+    b: &[T],
+    n: usize,
+    row: &mut [T],
+    mut c0: usize,
+) -> usize {
     while c0 + W <= n {
         let mut acc = [T::zero(); W];
         for (&c, &v) in cs.iter().zip(vs) {
@@ -229,7 +243,7 @@ pub(crate) mod fast {
         p = p * r + 8.333_452e-3;
         p = p * r + 4.166_579_6e-2;
         p = p * r + 1.666_666_5e-1;
-        p = p * r + 5.000_000_1e-1;
+        p = p * r + 0.5;
         let er = p * r * r + r + 1.0;
         let y = er * f32::from_bits(((ni + 127) as u32) << 23);
         if underflow {
@@ -381,7 +395,14 @@ pub(crate) mod fast {
     }
 
     #[inline(always)]
-    fn adam_body(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], g2: &[f32], c: AdamConsts) {
+    fn adam_body(
+        p: &mut [f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        g: &[f32],
+        g2: &[f32],
+        c: AdamConsts,
+    ) {
         let n = p.len().min(m.len()).min(v.len()).min(g.len());
         let (p, m, v, g) = (&mut p[..n], &mut m[..n], &mut v[..n], &g[..n]);
         let one = |p: &mut f32, m: &mut f32, v: &mut f32, g: f32| {
@@ -390,7 +411,13 @@ pub(crate) mod fast {
             *p -= c.step * *m / (v.sqrt() * c.inv_sqrt_bc2 + c.eps);
         };
         if g2.len() >= n {
-            for ((((p, m), v), &g), &h) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g).zip(&g2[..n]) {
+            for ((((p, m), v), &g), &h) in p
+                .iter_mut()
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+                .zip(g)
+                .zip(&g2[..n])
+            {
                 one(p, m, v, g + h);
             }
         } else {

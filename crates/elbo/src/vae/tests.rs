@@ -90,15 +90,20 @@ fn backprop_matches_finite_differences_for_every_parameter() {
             let x = batch(4, 12, 1);
             let eps = crate::vae::standard_normal::<f64>(4, 3, &mut SmallRng::seed_from_u64(2));
             let beta = 0.7; // exercises the warm-up weight too
-            let (_, g) = vae.loss_and_grad(x.view(), eps.view(), beta).unwrap();
-            let analytic: Vec<f64> = g.slices().concat();
-            assert_eq!(analytic.len(), vae.num_parameters());
-            let (worst, at) = gradient_check(&vae, &x, &eps, beta, &analytic);
-            assert!(
-                worst <= 1.0,
-                "{mode:?}/{act:?}: parameter {at} of {} off by {worst:.1}× the tolerance",
-                analytic.len()
-            );
+                            // both forms of the first layer: dense, and visiting only the nonzeros of x
+            for (path, density) in [("dense", 0.0), ("sparse", 1.0)] {
+                let (_, g) = vae
+                    .loss_and_grad_with(x.view(), eps.view(), beta, Some(density))
+                    .unwrap();
+                let analytic: Vec<f64> = g.slices().concat();
+                assert_eq!(analytic.len(), vae.num_parameters());
+                let (worst, at) = gradient_check(&vae, &x, &eps, beta, &analytic);
+                assert!(
+                    worst <= 1.0,
+                    "{mode:?}/{act:?}/{path}: parameter {at} of {} off by {worst:.1}× the tolerance",
+                    analytic.len()
+                );
+            }
         }
     }
 }
