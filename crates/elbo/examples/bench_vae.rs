@@ -9,7 +9,8 @@
 //!
 //! Prints one JSON line per measurement (`{"metric": …, "value": …, "better": …}`); every other
 //! line is log. `BENCH_EPOCHS` overrides the number of epochs (the benchmark's default is 10),
-//! `BENCH_THREADS` the number of worker threads (default: one per core).
+//! `BENCH_THREADS` the number of worker threads (default: one per core), `BENCH_SECONDS` the
+//! recipe's time budget (60), `BENCH_EVAL=1` evaluates the test set after every epoch.
 
 use elbo::vae::{TrainConfig, Trainer, Vae, VaeConfig};
 use std::time::Instant;
@@ -83,8 +84,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut trainer = Trainer::new(Vae::new(model_cfg)?, train_cfg)?;
     let t0 = Instant::now();
-    // No test set during training: the timed loop is training only, as on the PyTorch side.
-    let history = trainer.fit(train, None)?;
+    // No test set during training: the timed loop is training only, as on the PyTorch side
+    // (`BENCH_EVAL=1` evaluates the test set after every epoch, to study a recipe).
+    let eval = std::env::var("BENCH_EVAL").is_ok_and(|v| v != "0");
+    let history = trainer.fit(train, eval.then_some(test))?;
     let seconds = t0.elapsed().as_secs_f64();
     let trained: usize = history.epochs.len() * train.nrows();
     let vae = trainer.into_model();

@@ -130,14 +130,24 @@ impl Figure {
 /// message says how to avoid that ([`Figure::show`]); the notebook runner treats it as a failure.
 impl std::fmt::Debug for Figure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "<elbo::Figure {}×{} not displayed: evcxr sometimes shows a cell's final value as \
-             text (when the cell also declares new variables, or a comment stands right before the \
-             expression); call `.show()` on it instead, e.g. `chart.render()?.show();`>",
-            self.width, self.height
-        )
+        not_displayed(f, "Figure", self.width as usize, self.height as usize)
     }
+}
+
+/// The text evcxr shows for a figure or table it could not display richly; the notebook runner
+/// looks for `<elbo::` in a cell's text output and fails the cell.
+pub(crate) fn not_displayed(
+    f: &mut std::fmt::Formatter<'_>,
+    kind: &str,
+    a: usize,
+    b: usize,
+) -> std::fmt::Result {
+    write!(
+        f,
+        "<elbo::{kind} {a}×{b} not displayed: evcxr sometimes shows a cell's final value as \
+         text (when the cell also declares new variables, or a comment stands right before the \
+         expression); call `.show()` on it instead, e.g. `chart.render()?.show();`>"
+    )
 }
 
 fn strip_xml_header(svg: &str) -> &str {
@@ -150,6 +160,13 @@ fn strip_xml_header(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_fallback_carries_the_marker_the_runner_looks_for() {
+        let f = Figure::from_svg("<svg></svg>".into(), 3, 2);
+        let text = format!("{f:?}");
+        assert!(text.starts_with("<elbo::Figure 3×2 not displayed") && text.contains(".show()"));
+    }
 
     #[test]
     fn hstack_adds_widths_and_keeps_the_tallest_height() {

@@ -105,14 +105,7 @@ impl Table {
 /// `Debug`); the notebook runner treats this text as a failure.
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "<elbo::Table {}×{} not displayed: evcxr sometimes shows a cell's final value as \
-             text (when the cell also declares new variables, or a comment stands right before the \
-             expression); call `.show()` on it instead, e.g. `chart.render()?.show();`>",
-            self.df.height(),
-            self.df.width()
-        )
+        crate::plot::not_displayed(f, "Table", self.df.height(), self.df.width())
     }
 }
 

@@ -6,7 +6,7 @@
 //! - the peer: `bench/NAME/peer.py`, run in its own environment `target/bench-venv/NAME`
 //!   built from `bench/NAME/requirements.txt` (never part of set-up or tests).
 
-use crate::util::{fail, run, spawn_error, Result};
+use crate::util::{fail, spawn_error, Result};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -93,37 +93,14 @@ fn fmt(v: f64) -> String {
     }
 }
 
-/// The peer's virtual environment, (re)built when its requirements change.
+/// The peer's virtual environment, (re)built when its requirements change. Bench requirements
+/// list every package pinned, so pip installs exactly them (`--no-deps`): the PyTorch peer needs
+/// that to leave out the GPU-only packages torch's wheel would pull in.
 fn peer_env(root: &Path, name: &str, dir: &Path) -> Result<std::path::PathBuf> {
     let venv = root.join("target/bench-venv").join(name);
-    let python = venv.join("bin/python");
-    let req = dir.join("requirements.txt");
-    let wanted = std::fs::read_to_string(&req).unwrap_or_default();
-    let stamp = venv.join(".elbo-requirements");
-    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-        println!(
-            "bench {name}: preparing the peer's environment {} from {}",
-            venv.display(),
-            req.display()
-        );
-        if !python.exists() {
-            run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-        }
-        if req.exists() {
-            run(Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(&req))?;
-        }
-        std::fs::write(&stamp, wanted)?;
-    }
-    Ok(python)
+    let what = format!("the {name} peer's packages");
+    crate::setup::python_env(&venv, &dir.join("requirements.txt"), &["--no-deps"], &what)?;
+    Ok(venv.join("bin/python"))
 }
 
 /// Runs a side, echoing its log lines and collecting its metric lines.

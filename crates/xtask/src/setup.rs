@@ -49,10 +49,6 @@ impl Env {
             .current_dir(&self.root);
     }
 
-    fn stamp(&self) -> PathBuf {
-        self.venv.join(".elbo-requirements")
-    }
-
     fn requirements(&self) -> PathBuf {
         self.root.join("crates/xtask/requirements.txt")
     }
@@ -61,7 +57,7 @@ impl Env {
     pub fn is_ready(&self) -> bool {
         evcxr_path().is_some_and(|p| {
             installed_evcxr_version().as_deref() == Some(EVCXR_VERSION) && p.exists()
-        }) && std::fs::read_to_string(self.stamp()).ok()
+        }) && std::fs::read_to_string(self.venv.join(".elbo-requirements")).ok()
             == std::fs::read_to_string(self.requirements()).ok()
             && self.kernel_json().exists()
     }
@@ -141,46 +137,59 @@ fn ensure_evcxr() -> Result<()> {
 }
 
 fn ensure_venv(env: &Env) -> Result<()> {
-    let wanted = std::fs::read_to_string(env.requirements())?;
-    if std::fs::read_to_string(env.stamp()).ok().as_deref() == Some(wanted.as_str()) {
-        println!("setup: Python environment current ({})", env.venv.display());
+    python_env(
+        &env.venv,
+        &env.requirements(),
+        &[],
+        "the pinned Jupyter tooling",
+    )
+}
+
+/// A Python virtual environment at `venv` with `requirements` installed, (re)built only when the
+/// requirements file has changed since the last install; `pip_args` go to `pip install`.
+pub fn python_env(venv: &Path, requirements: &Path, pip_args: &[&str], what: &str) -> Result<()> {
+    let wanted = std::fs::read_to_string(requirements)
+        .map_err(|e| crate::util::Error(format!("cannot read {}: {e}", requirements.display())))?;
+    let stamp = venv.join(".elbo-requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        println!("setup: Python environment current ({})", venv.display());
         return Ok(());
     }
-    if !env.python().exists() {
-        println!(
-            "setup: creating the Python environment {}",
-            env.venv.display()
-        );
-        let ok = Command::new("python3")
-            .args(["-m", "venv", "--help"])
-            .output();
-        match ok {
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        println!("setup: creating the Python environment {}", venv.display());
+        match Command::new("python3").args(["-m", "venv", "--help"]).output() {
             Err(e) => return Err(crate::util::spawn_error(&Command::new("python3"), e)),
             Ok(o) if !o.status.success() => fail!(
-                "python3 has no `venv` module. Install it (Debian/Ubuntu: `apt-get install python3-venv`) and run `cargo xtask setup` again."
+                "python3 has no `venv` module. Install it (Debian/Ubuntu: `apt-get install python3-venv`) and try again."
             ),
             Ok(_) => {}
         }
-        run(Command::new("python3").arg("-m").arg("venv").arg(&env.venv))?;
+        run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
     }
-    println!("setup: installing the pinned Jupyter tooling (crates/xtask/requirements.txt)");
-    let pip = Command::new(env.python())
+    let pip = Command::new(&python)
         .args(["-m", "pip", "--version"])
         .output();
     if !pip.is_ok_and(|o| o.status.success()) {
-        fail!("the environment {} has no pip. Install pip for python3 (Debian/Ubuntu: `apt-get install python3-pip python3-venv`), delete .venv and run `cargo xtask setup` again.", env.venv.display());
+        fail!(
+            "the environment {} has no pip. Install pip for python3 (Debian/Ubuntu: `apt-get install python3-pip python3-venv`), delete {} and try again.",
+            venv.display(),
+            venv.display()
+        );
     }
-    run(Command::new(env.python())
+    println!("setup: installing {what} ({})", requirements.display());
+    run(Command::new(&python)
         .args([
             "-m",
             "pip",
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "-r",
         ])
-        .arg(env.requirements()))?;
-    std::fs::write(env.stamp(), wanted)?;
+        .args(pip_args)
+        .arg("-r")
+        .arg(requirements))?;
+    std::fs::write(&stamp, wanted)?;
     Ok(())
 }
 
