@@ -23,10 +23,7 @@ pub fn ensure_chromium() -> Option<PathBuf> {
     if let Some(c) = chromium() {
         return Some(c);
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let root = crate::util::is_root();
     let apt = Path::new("/usr/bin/apt-get").exists();
     if root && apt {
         println!("setup: installing Chromium (Debian package `chromium`) for the PDFs and browser checks");

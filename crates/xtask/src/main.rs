@@ -71,13 +71,21 @@ fn main() -> ExitCode {
 fn lab() -> util::Result<bool> {
     let env = setup::ensure()?;
     println!("lab: JupyterLab on notebooks/ (Ctrl-C to stop)");
-    util::run(
-        env.tool("jupyter")
-            .args(["lab", "--MappingKernelManager.default_kernel_name=rust"])
-            .arg(format!(
-                "--ServerApp.root_dir={}",
-                env.root.join("notebooks").display()
-            )),
-    )?;
+    let mut cmd = env.tool("jupyter");
+    cmd.args(["lab", "--MappingKernelManager.default_kernel_name=rust"])
+        .arg(format!(
+            "--ServerApp.root_dir={}",
+            env.root.join("notebooks").display()
+        ));
+    // Without a display there is no browser to open: print the URL only.
+    let display = |v: &str| std::env::var_os(v).is_some_and(|d| !d.is_empty());
+    if !display("DISPLAY") && !display("WAYLAND_DISPLAY") {
+        cmd.arg("--no-browser");
+    }
+    // Jupyter refuses to run as root (containers, CI machines) unless told.
+    if util::is_root() {
+        cmd.arg("--allow-root");
+    }
+    util::run(&mut cmd)?;
     Ok(true)
 }

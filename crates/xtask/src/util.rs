@@ -99,6 +99,14 @@ pub fn describe(cmd: &Command) -> String {
     s
 }
 
+/// Whether we run as root (containers, CI), where some tools need telling.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
 /// Seconds as `12.3 s` or `2 min 05 s`.
 pub fn secs(s: f64) -> String {
     if s < 120.0 {
