@@ -6,7 +6,8 @@ decoder (ReLU, sigmoid output = Bernoulli means), loss = summed BCE + analytic K
 Adam with lr 1e-3, batch 128, 10 epochs, on the same data/mnist-10k split as the Rust side.
 
 The data is held in one tensor and mini-batches are taken with a seeded permutation (no
-DataLoader, so no worker or collation overhead is charged to PyTorch). Two threads, CPU only.
+DataLoader, so no worker or collation overhead is charged to PyTorch). Two threads, CPU only
+(`BENCH_THREADS` overrides, `BENCH_EPOCHS` the number of epochs).
 
 Prints one JSON line per measurement (train samples/s, GFLOP/s, test -ELBO after 10 epochs,
 peak RSS MB); every other line is log. Run from the repository root:
@@ -29,6 +30,7 @@ from torch import nn
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "mnist-10k")
 EPOCHS = int(os.environ.get("BENCH_EPOCHS", "10"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))  # the benchmark uses 2 (both cores)
 BATCH = 128
 FLOP_PER_EXAMPLE = 3.28e6  # one training step of 784-400-20-400-784, forward + backward
 TEST_DRAWS = 5  # draws of eps per test digit when estimating the test ELBO
@@ -69,7 +71,7 @@ def neg_elbo_sum(probs, x, mu, logvar):
 
 
 def main():
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     torch.manual_seed(1)
     train = read_idx_images(os.path.join(DATA, "train-images-idx3-ubyte.gz"))
     test = read_idx_images(os.path.join(DATA, "test-images-idx3-ubyte.gz"))

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release -p elbo --example bench_vae            # the benchmark
 //! cargo run --release -p elbo --example bench_vae -- recipe  # the 60-second quality recipe
+//! cargo run --release -p elbo --example bench_vae -- iwae    # the recipe, then IWAE k = 1…1000
 //! ```
 //!
 //! Prints one JSON line per measurement (`{"metric": …, "value": …, "better": …}`); every other
@@ -31,7 +32,9 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let recipe = std::env::args().nth(1).as_deref() == Some("recipe");
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let iwae = mode == "iwae";
+    let recipe = mode == "recipe" || iwae;
     let mnist = elbo::data::mnist_10k()?;
     let (train, test) = (mnist.train.images.view(), mnist.test.images.view());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -44,6 +47,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let budget: f64 = std::env::var("BENCH_SECONDS").map_or(Ok(60.0), |v| v.parse())?;
         let mut t = TrainConfig::recipe(epochs);
         t.time_budget = Some(budget);
+        // knobs for studying the recipe
+        if let Ok(v) = std::env::var("BENCH_BATCH") {
+            t.batch_size = v.parse()?;
+        }
+        if let Ok(v) = std::env::var("BENCH_LR") {
+            t.adam.lr = v.parse()?;
+        }
+        if let Ok(v) = std::env::var("BENCH_WARMUP") {
+            t.kl_warmup_epochs = v.parse()?;
+        }
         (
             VaeConfig {
                 seed: 1,
@@ -100,6 +113,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test_elbo.mean_kl()
     );
     let samples_per_s = trained as f64 / seconds;
+    if iwae {
+        // the notebook's k-table: the importance-weighted bound on the whole test set
+        for k in [1usize, 10, 100, 1000] {
+            let t = Instant::now();
+            let b = vae.iwae(test, k, 7)?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "IWAE k = {k:4}: {:.3} nats ({secs:.2} s)",
+                b.mean().unwrap_or(f64::NAN)
+            );
+            emit(&format!("IWAE k={k} seconds"), secs, "lower");
+        }
+    }
     if recipe {
         emit(
             &format!("test -ELBO, recipe, {seconds:.0} s"),

@@ -393,12 +393,9 @@ impl Dataset {
         self.height * self.width
     }
 
-    /// Image `i` as a flat row of pixels.
-    ///
-    /// # Panics
-    /// If `i ≥ len()`.
-    pub fn image(&self, i: usize) -> ArrayView1<'_, f32> {
-        self.images.row(i)
+    /// Image `i` as a flat row of pixels (`None` past the end).
+    pub fn image(&self, i: usize) -> Option<ArrayView1<'_, f32>> {
+        (i < self.len()).then(|| self.images.row(i))
     }
 
     /// The first `n` records (all of them when `n ≥ len()`), e.g. for a fast notebook mode.
@@ -503,11 +500,12 @@ pub fn shuffled_batches(n: usize, batch_size: usize, rng: &mut impl Rng) -> Vec<
 }
 
 /// Copies rows `indices` of `x` into `out` (reshaped to `indices.len() × x.ncols()`, reusing its
-/// allocation when it is large enough).
+/// allocation when it is large enough). The trainer's indices are always in range; for user
+/// indices use [`Dataset::select`].
 ///
 /// # Panics
 /// If an index is out of range.
-pub fn gather_rows(x: ArrayView2<'_, f32>, indices: &[usize], out: &mut Array2<f32>) {
+pub(crate) fn gather_rows(x: ArrayView2<'_, f32>, indices: &[usize], out: &mut Array2<f32>) {
     let d = x.ncols();
     let mut buf = std::mem::take(out).into_raw_vec_and_offset().0;
     buf.clear();

@@ -25,7 +25,6 @@
 
 use super::scalar::{sigmoid, Real};
 use crate::rand::Rng;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
 
 /// Elementwise nonlinearity of the hidden layers.
@@ -67,7 +66,7 @@ impl Activation {
     }
 
     /// f′(a) expressed through the output h = f(a), so the forward pass need only keep H:
-    /// ReLU 1[h > 0]; ELU 1 for h > 0 else h + 1 (= eᵃ); tanh 1 − h²; identity 1.
+    /// ReLU 𝟙(h > 0); ELU 1 for h > 0 else h + 1 (= eᵃ); tanh 1 − h²; identity 1.
     pub fn derivative_from_output<T: Real>(self, h: T) -> T {
         let (zero, one) = (T::zero(), T::one());
         match self {
@@ -139,6 +138,10 @@ impl Activation {
 
 /// A fully connected layer `y = x W + b`, with `W` stored `fan_in × fan_out` so that a batch
 /// (one example per row) multiplies on the left.
+///
+/// This is the unchecked building block: its methods expect inputs with `fan_in` columns and
+/// output gradients with `fan_out` columns, and panic otherwise. [`Vae`](super::Vae) checks every
+/// user-supplied shape before it gets here.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linear<T = f32> {
     /// Weights, `fan_in × fan_out`.
@@ -179,7 +182,7 @@ impl<T: Real> Linear<T> {
     /// allocation).
     pub fn forward(&self, x: ArrayView2<'_, T>, act: Activation, y: &mut Array2<T>) {
         reshape(y, x.nrows(), self.fan_out());
-        general_mat_mul(T::one(), &x, &self.w, T::zero(), y);
+        matmul(x, self.w.view(), y);
         act.forward(y, &self.b);
     }
 
@@ -193,14 +196,14 @@ impl<T: Real> Linear<T> {
         grad: &mut Linear<T>,
         dx: Option<&mut Array2<T>>,
     ) {
-        general_mat_mul(T::one(), &x.t(), &dy, T::zero(), &mut grad.w);
+        matmul(x.t(), dy, &mut grad.w);
         grad.b.fill(T::zero());
         for row in dy.rows() {
             grad.b += &row;
         }
         if let Some(dx) = dx {
             reshape(dx, dy.nrows(), self.fan_in());
-            general_mat_mul(T::one(), &dy, &self.w.t(), T::zero(), dx);
+            matmul(dy, self.w.t(), dx);
         }
     }
 }
@@ -426,6 +429,44 @@ pub fn bernoulli_log_likelihood<T: Real>(
         };
         out.push(ll);
     }
+}
+
+/// `c = a · b` (shapes already agreeing), by ndarray's `matrixmultiply`, or with the `gemm`
+/// feature by the `gemm` crate.
+fn matmul<T: Real>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, c: &mut Array2<T>) {
+    #[cfg(feature = "gemm")]
+    {
+        let (m, k) = a.dim();
+        let n = b.ncols();
+        let (rsc, csc) = (c.strides()[0], c.strides()[1]);
+        // SAFETY: the pointers and strides describe the live arrays a (m × k), b (k × n) and
+        // c (m × n), c is not aliased, and every index stays inside them.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                csc,
+                rsc,
+                false,
+                a.as_ptr(),
+                a.strides()[1],
+                a.strides()[0],
+                b.as_ptr(),
+                b.strides()[1],
+                b.strides()[0],
+                T::zero(),
+                T::one(),
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            )
+        }
+    }
+    #[cfg(not(feature = "gemm"))]
+    ndarray::linalg::general_mat_mul(T::one(), &a, &b, T::zero(), c);
 }
 
 /// Reshapes `a` to `rows × cols`, reusing its allocation (contents unspecified afterwards).
