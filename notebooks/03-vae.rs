@@ -68,16 +68,6 @@ use elbo::vae::{self, Activation, ElboTerms, Encoding, ForwardTrace, History, Mo
 use std::time::Instant;
 
 // %% [markdown]
-// evcxr builds code with debug assertions and overflow checks on, which makes the engine's numeric
-// loops about 2.5 times slower than a release build (measured: 8,500 against 22,000 training digits
-// per second). This notebook trains for real, so it switches both off; the next cell then rebuilds
-// the support crate once (its dependencies come from the `:cache`).
-
-// %%
-// :build_env CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false
-// :build_env CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false
-
-// %% [markdown]
 // ## Knobs
 //
 // Change any of these and re-run the notebook from here. `fast_mode()` is true under the test

@@ -11,7 +11,7 @@
 //! estimators with the same n, θ and σ; both sides report the best of `REPEATS` timed runs after
 //! one warm-up. `ELBO_BENCH_N` overrides n (default 5·10⁷).
 
-use elbo::estimators::{estimate, Estimator, Gaussian, Sampling, Square};
+use elbo::estimators::{Estimator, Gaussian, Sampling, Square, estimate};
 use std::time::Instant;
 
 const THETA: f64 = 1.5;

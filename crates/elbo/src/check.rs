@@ -98,11 +98,7 @@ pub fn all_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
         .map(|(g, w)| abs_diff(*g, *w))
         .enumerate()
         .fold((0.0_f64, 0), |(m, i), (j, d)| {
-            if d > m || d.is_nan() {
-                (d, j)
-            } else {
-                (m, i)
-            }
+            if d > m || d.is_nan() { (d, j) } else { (m, i) }
         });
     if worst <= tol {
         println!(
@@ -132,11 +128,7 @@ pub fn fails<T: std::fmt::Debug, E: Display>(what: &str, result: Result<T, E>) -
 
 /// `|a − b|`, with equal infinities at distance 0 and NaN anywhere giving NaN.
 fn abs_diff(a: f64, b: f64) -> f64 {
-    if a == b {
-        0.0
-    } else {
-        (a - b).abs()
-    }
+    if a == b { 0.0 } else { (a - b).abs() }
 }
 
 #[cfg(test)]

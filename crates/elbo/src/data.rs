@@ -271,7 +271,7 @@ fn parse_stream(mut r: impl Read, gzipped: bool) -> Result<IdxArray, IdxError> {
                 dims,
                 expected,
                 found: data.len() as u64,
-            })
+            });
         }
         Err(e) => return Err(io_err(e)),
     }
@@ -297,7 +297,7 @@ fn parse_stream(mut r: impl Read, gzipped: bool) -> Result<IdxArray, IdxError> {
                     dims,
                     expected,
                     found,
-                })
+                });
             }
             Err(e) => return Err(io_err(e)),
         }
@@ -546,8 +546,8 @@ pub fn rng(seed: u64) -> SmallRng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::write::GzEncoder;
     use flate2::Compression;
+    use flate2::write::GzEncoder;
     use std::io::Write;
 
     fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {

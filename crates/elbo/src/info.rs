@@ -384,7 +384,7 @@ pub fn cross_entropy(p: &Pmf, q: &Pmf, unit: Unit) -> Result<f64, PmfError> {
         .probs
         .iter()
         .zip(&q.probs)
-        .filter(|(&px, _)| px > 0.0)
+        .filter(|&(&px, _)| px > 0.0)
         .map(|(&px, &qx)| {
             if qx > 0.0 {
                 -px * qx.ln()
@@ -855,9 +855,10 @@ mod tests {
         assert_eq!(js_divergence(&p, &q, Unit::Nats), Err(want.clone()));
         assert_eq!(js_distance(&p, &q, Unit::Nats), Err(want.clone()));
         assert_eq!(total_variation(&p, &q), Err(want.clone()));
-        assert!(want
-            .to_string()
-            .contains("first has 2 outcomes, the second 3"));
+        assert!(
+            want.to_string()
+                .contains("first has 2 outcomes, the second 3")
+        );
     }
 
     // ---- conventions: zeros and infinities ----

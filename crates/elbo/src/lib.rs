@@ -52,8 +52,8 @@ pub use polars;
 pub mod prelude {
     pub use crate::check;
     pub use crate::fast_mode;
-    pub use crate::plot::{image_grid, Chart, Figure, SeriesLabelPosition};
+    pub use crate::plot::{Chart, Figure, SeriesLabelPosition, image_grid};
     pub use crate::table::Table;
-    pub use ndarray::{array, s, Array1, Array2, ArrayView1, ArrayView2, Axis};
-    pub use polars::prelude::{df, DataFrame, NamedFrom, Series};
+    pub use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, array, s};
+    pub use polars::prelude::{DataFrame, NamedFrom, Series, df};
 }

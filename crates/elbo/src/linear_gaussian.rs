@@ -532,7 +532,7 @@ impl LinearGaussian {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{array, Axis};
+    use ndarray::{Axis, array};
 
     /// A model with D = 5, d = 3 and one observation drawn from it.
     fn model_and_x() -> (LinearGaussian, Array1<f64>) {

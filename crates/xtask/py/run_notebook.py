@@ -4,7 +4,16 @@ Used by `cargo xtask test` and `cargo xtask render`; not meant to be run by hand
 
 evcxr reports a panic or a top-level `?` error as a successful execution whose only trace is
 text on stderr, so a cell fails here if it produced an `error` output (compile errors) *or* wrote
-anything to stderr, or if a figure or table fell back to its text form. Execution stops at the first failing cell.
+anything to stderr, or if a figure or table fell back to its text form. Execution stops at the
+first failing cell.
+
+That stderr must be seen deterministically. evcxr forwards the code's stderr to Jupyter from a
+separate thread, so it may arrive after the cell has been reported finished — a panicking cell
+could then look clean. So before the notebook's own cells the runner executes one hidden cell
+that points the kernel process's stderr (file descriptor 2) at a file of ours. A write to a file
+has completed when the `write` call returns, and the cell's code returns before evcxr reports the
+cell finished, so once `execute_cell` returns, everything the cell wrote to stderr is in the file:
+the runner reads what was appended, adds it to the cell as a stderr output, and judges the cell.
 """
 import argparse
 import json
@@ -18,6 +27,57 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+# Redirects the kernel process's stderr to the file at the given path (Unix `dup2`). Edition
+# 2024 (evcxr's) wants `unsafe extern`.
+CAPTURE_STDERR = """{
+    unsafe extern "C" { fn dup2(old: i32, new: i32) -> i32; }
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new().append(true).open(%s).expect("the runner's stderr file");
+    assert_eq!(unsafe { dup2(f.as_raw_fd(), 2) }, 2, "dup2 onto stderr");
+}"""
+
+
+class StderrFile:
+    """The file the kernel's stderr goes to, read cell by cell."""
+
+    def __init__(self, path):
+        self.path = path
+        open(path, "wb").close()
+        self.offset = 0
+
+    def take(self):
+        """What was written since the last call."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        return data.decode("utf-8", errors="replace")
+
+
+def capture_stderr(client, nb, stderr_file):
+    """Runs the hidden redirecting cell; returns an error message if it failed."""
+    hidden = nbformat.v4.new_code_cell(CAPTURE_STDERR % json.dumps(stderr_file.path))
+    nb.cells.insert(0, hidden)
+    try:
+        client.execute_cell(hidden, 0)
+    finally:
+        nb.cells.pop(0)
+    for out in hidden.get("outputs", []):
+        if out.get("output_type") == "error" or out.get("name") == "stderr":
+            text = ANSI.sub("", "\n".join(out.get("traceback", [])) or out.get("text", ""))
+            return f"could not capture the kernel's stderr: {text.strip()}"
+    return None
+
+
+def renumber(cell, hidden_cells):
+    """Execution counts as if the hidden cell had not run ("In [1]" is the first real cell)."""
+    if cell.get("execution_count"):
+        cell.execution_count -= hidden_cells
+    for out in cell.get("outputs", []):
+        if out.get("execution_count"):
+            out["execution_count"] -= hidden_cells
 
 
 def failure(cell):
@@ -58,6 +118,7 @@ def main():
     args = ap.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
+    stderr_file = StderrFile(os.path.abspath(args.output) + ".stderr")
     workdir = args.cwd or os.path.dirname(os.path.abspath(args.notebook))
     client = NotebookClient(
         nb,
@@ -73,6 +134,10 @@ def main():
     start = time.time()
     try:
         with client.setup_kernel():
+            problem = capture_stderr(client, nb, stderr_file)
+            if problem:
+                raise RuntimeError(problem)
+            hidden = 1
             code_index = 0
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -82,11 +147,21 @@ def main():
                 message = None
                 try:
                     client.execute_cell(cell, index)
+                    renumber(cell, hidden)
+                    written = stderr_file.take()
+                    if written:
+                        cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=written))
                     message = failure(cell)
                 except CellTimeoutError:
                     message = f"timed out after {args.timeout} s"
                 except DeadKernelError as e:
                     message = f"the kernel died: {e}"
+                if message and "Subprocess terminated" in message:
+                    # evcxr restarted its code-running process (a crash): redirect the new one.
+                    problem = capture_stderr(client, nb, stderr_file)
+                    hidden += 1
+                    if problem:
+                        message += "\n" + problem
                 first = next((l for l in cell.source.splitlines() if l.strip()), "")
                 emit(
                     event="cell",
@@ -105,6 +180,7 @@ def main():
              failure=f"{type(e).__name__}: {e}")
         failed = True
     nbformat.write(nb, args.output)
+    os.remove(stderr_file.path)
     emit(event="end", seconds=round(time.time() - start, 2), failed=failed)
     return 1 if failed else 0
 

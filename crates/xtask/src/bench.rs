@@ -6,7 +6,7 @@
 //! - the peer: `bench/NAME/peer.py`, run in its own environment `target/bench-venv/NAME`
 //!   built from `bench/NAME/requirements.txt` (never part of set-up or tests).
 
-use crate::util::{fail, spawn_error, Result};
+use crate::util::{Result, fail, spawn_error};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -19,6 +19,9 @@ struct Metric {
 }
 
 pub fn run_bench(name: &str) -> Result<()> {
+    if name == "startup" {
+        return crate::startup::run();
+    }
     let root = crate::util::root();
     let dir = root.join("bench").join(name);
     if !dir.join("peer.py").is_file() {
@@ -29,7 +32,10 @@ pub fn run_bench(name: &str) -> Result<()> {
                     .collect()
             })
             .unwrap_or_default();
-        fail!("no benchmark `{name}` (known: {})", known.join(", "));
+        fail!(
+            "no benchmark `{name}` (known: {}, startup)",
+            known.join(", ")
+        );
     }
     let python = peer_env(&root, name, &dir)?;
     println!("bench {name}: ours (cargo run --release -p elbo --example bench_{name})");
@@ -81,7 +87,9 @@ pub fn run_bench(name: &str) -> Result<()> {
     {
         println!("{:<34} {:>14} {:>14} {:>10}", p.name, "—", fmt(p.value), "");
     }
-    println!("(ratio > 1 means ours is better: ours/peer where higher is better, peer/ours where lower is better)");
+    println!(
+        "(ratio > 1 means ours is better: ours/peer where higher is better, peer/ours where lower is better)"
+    );
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Headless Chromium: the rendered-page checks and the PDFs.
 
 use crate::setup::Env;
-use crate::util::{fail, spawn_error, Result};
+use crate::util::{Result, fail, spawn_error};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,7 +26,9 @@ pub fn ensure_chromium() -> Option<PathBuf> {
     let root = crate::util::is_root();
     let apt = Path::new("/usr/bin/apt-get").exists();
     if root && apt {
-        println!("setup: installing Chromium (Debian package `chromium`) for the PDFs and browser checks");
+        println!(
+            "setup: installing Chromium (Debian package `chromium`) for the PDFs and browser checks"
+        );
         let ok = Command::new("sh")
             .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"])
             .status()

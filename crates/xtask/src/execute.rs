@@ -1,7 +1,7 @@
 //! Executes one notebook in a fresh kernel through `py/run_notebook.py` and reads its report.
 
 use crate::setup::Env;
-use crate::util::{fail, spawn_error, Result};
+use crate::util::{Result, fail, spawn_error};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,6 +27,8 @@ pub struct CellResult {
     pub code_cell: u64,
     pub first_line: String,
     pub failure: Option<String>,
+    /// Wall-clock seconds from sending the cell to its reply (compile, link and run).
+    pub seconds: f64,
 }
 
 impl CellResult {
@@ -59,6 +61,8 @@ pub struct Run {
     pub keep_going: bool,
     /// The run is expected to fail (a self-test): say so instead of "FAILED".
     pub expect_failure: bool,
+    /// Extra environment for the kernel (e.g. `ELBO_KERNEL_POOL`, read by `py/kernel.py`).
+    pub env: Vec<(String, String)>,
 }
 
 /// The notebooks in `dir`, by name; `only` keeps those whose name contains it.
@@ -113,6 +117,7 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
     if run.keep_going {
         cmd.arg("--keep-going");
     }
+    cmd.envs(run.env.iter().map(|(k, v)| (k, v)));
     let mut child = cmd.spawn().map_err(|e| spawn_error(&cmd, e))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut out = Outcome {
@@ -137,6 +142,7 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
                     code_cell: ev["code_cell"].as_u64().unwrap_or(0),
                     first_line: ev["first_line"].as_str().unwrap_or("").to_string(),
                     failure: ev["failure"].as_str().map(str::to_string),
+                    seconds: ev["seconds"].as_f64().unwrap_or(0.0),
                 };
                 print!("{}", if cell.failure.is_some() { "x" } else { "." });
                 flush();
@@ -155,6 +161,7 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
             cell: 0,
             code_cell: 0,
             first_line: String::new(),
+            seconds: 0.0,
             failure: Some(format!(
                 "the notebook runner exited with {status} (see {})",
                 log.display()
@@ -192,4 +199,19 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
 fn flush() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// The source of the first code cell of a notebook (every notebook's is the same set-up cell).
+pub fn first_code_cell(ipynb: &Path) -> Result<String> {
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(ipynb)?)?;
+    let cell = nb["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["cell_type"] == "code");
+    match cell.map(|c| &c["source"]) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Array(a)) => Ok(a.iter().filter_map(Value::as_str).collect()),
+        _ => fail!("{} has no code cell", ipynb.display()),
+    }
 }

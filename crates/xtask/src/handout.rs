@@ -1,8 +1,8 @@
 //! Student handouts (`py/student.py`): made by `render`, checked by `test`.
 
-use crate::execute::{execute, Notebook, Run};
+use crate::execute::{Notebook, Run, execute};
 use crate::setup::Env;
-use crate::util::{output, Result};
+use crate::util::{Result, output};
 use std::path::Path;
 
 /// Writes the student version of `solution` to `student`; returns the stub cells (1-based).
@@ -54,6 +54,7 @@ pub fn check(env: &Env, nb: &Notebook, dir: &Path) -> Result<Vec<String>> {
         cwd: nb.ipynb.parent().map(Path::to_path_buf),
         keep_going: true,
         expect_failure: true,
+        ..Run::default()
     };
     let handout = Notebook {
         name: format!("{} (student)", nb.name),

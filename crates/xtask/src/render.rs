@@ -1,9 +1,9 @@
 //! `cargo xtask render`: execute every notebook in a fresh kernel (full configuration) and
 //! write the rendered solutions to `site/`, replacing the previous `site/` only on success.
 
-use crate::execute::{execute, notebooks, Outcome, Run};
-use crate::setup::{ensure, mathjax_dir, Env};
-use crate::util::{fail, run, secs, Result};
+use crate::execute::{Outcome, Run, execute, notebooks};
+use crate::setup::{Env, ensure, mathjax_dir};
+use crate::util::{Result, fail, run, secs};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Instant;
@@ -83,7 +83,9 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         let problems = crate::browser::check_pages(&env, &chromium, &pages, &shots)?;
         if !problems.is_empty() {
             std::fs::remove_dir_all(&tmp)?;
-            fail!("render: the rendered pages have problems (see above); the previous site/ is left as it was");
+            fail!(
+                "render: the rendered pages have problems (see above); the previous site/ is left as it was"
+            );
         }
         println!("render: screenshots in {}", shots.display());
     }

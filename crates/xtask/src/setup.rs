@@ -2,7 +2,7 @@
 //!
 //! Idempotent: each step checks what is there and does only what is missing or out of date.
 
-use crate::util::{fail, output, root, run, Result};
+use crate::util::{Result, fail, output, root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,11 +55,16 @@ impl Env {
 
     /// True when everything `setup` installs is present and current (no network, no installs).
     pub fn is_ready(&self) -> bool {
-        evcxr_path().is_some_and(|p| {
-            installed_evcxr_version().as_deref() == Some(EVCXR_VERSION) && p.exists()
-        }) && std::fs::read_to_string(self.venv.join(".elbo-requirements")).ok()
-            == std::fs::read_to_string(self.requirements()).ok()
-            && self.kernel_json().exists()
+        let Some(evcxr) = evcxr_path() else {
+            return false;
+        };
+        // The registered spec must be today's (an older checkout may have written another).
+        let spec_current = serde_json::to_string_pretty(&kernel_spec(self, &evcxr))
+            .is_ok_and(|want| std::fs::read_to_string(self.kernel_json()).ok() == Some(want));
+        installed_evcxr_version().as_deref() == Some(EVCXR_VERSION)
+            && std::fs::read_to_string(self.venv.join(".elbo-requirements")).ok()
+                == std::fs::read_to_string(self.requirements()).ok()
+            && spec_current
     }
 
     fn kernel_json(&self) -> PathBuf {
@@ -71,17 +76,22 @@ impl Env {
 pub fn ensure() -> Result<Env> {
     let env = Env::new();
     if !env.is_ready() {
-        run_setup(&env)?;
+        run_setup(&env, false)?;
     }
     Ok(env)
 }
 
-pub fn run_setup(env: &Env) -> Result<()> {
+pub fn run_setup(env: &Env, prewarm_kernels: bool) -> Result<()> {
     println!("setup: project at {}", env.root.display());
     ensure_evcxr()?;
     ensure_venv(env)?;
     ensure_kernel(env)?;
-    println!("setup: done — `cargo xtask render` executes and exports the notebooks, `cargo xtask lab` opens them");
+    if prewarm_kernels {
+        prewarm(env)?;
+    }
+    println!(
+        "setup: done — `cargo xtask render` executes and exports the notebooks, `cargo xtask lab` opens them"
+    );
     Ok(())
 }
 
@@ -126,7 +136,9 @@ fn ensure_evcxr() -> Result<()> {
         }
         _ => println!("setup: evcxr_jupyter not installed"),
     }
-    println!("setup: cargo install evcxr_jupyter --version {EVCXR_VERSION} --locked (about 5 minutes on 2 cores)");
+    println!(
+        "setup: cargo install evcxr_jupyter --version {EVCXR_VERSION} --locked (about 5 minutes on 2 cores)"
+    );
     run(Command::new("cargo").args([
         "install",
         "evcxr_jupyter",
@@ -158,7 +170,10 @@ pub fn python_env(venv: &Path, requirements: &Path, pip_args: &[&str], what: &st
     let python = venv.join("bin/python");
     if !python.exists() {
         println!("setup: creating the Python environment {}", venv.display());
-        match Command::new("python3").args(["-m", "venv", "--help"]).output() {
+        match Command::new("python3")
+            .args(["-m", "venv", "--help"])
+            .output()
+        {
             Err(e) => return Err(crate::util::spawn_error(&Command::new("python3"), e)),
             Ok(o) if !o.status.success() => fail!(
                 "python3 has no `venv` module. Install it (Debian/Ubuntu: `apt-get install python3-venv`) and try again."
@@ -193,6 +208,24 @@ pub fn python_env(venv: &Path, requirements: &Path, pip_args: &[&str], what: &st
     Ok(())
 }
 
+/// The kernel spec: evcxr_jupyter started through `py/kernel.py`, which gives each kernel a
+/// persistent, locked build directory and the kernels' one set of build settings
+/// (`py/kernel-cargo-config.toml`; see those files).
+pub fn kernel_spec(env: &Env, evcxr: &Path) -> serde_json::Value {
+    serde_json::json!({
+        "argv": [
+            env.python(),
+            env.root.join("crates/xtask/py/kernel.py"),
+            evcxr,
+            "--control_file",
+            "{connection_file}"
+        ],
+        "display_name": "Rust",
+        "language": "rust",
+        "interrupt_mode": "message",
+    })
+}
+
 fn ensure_kernel(env: &Env) -> Result<()> {
     let Some(evcxr) = evcxr_path() else {
         fail!(
@@ -200,20 +233,71 @@ fn ensure_kernel(env: &Env) -> Result<()> {
             cargo_bin().display()
         )
     };
-    let spec = serde_json::json!({
-        "argv": [evcxr, "--control_file", "{connection_file}"],
-        "display_name": "Rust",
-        "language": "rust",
-        "interrupt_mode": "message",
-    });
-    let text = serde_json::to_string_pretty(&spec)?;
     let path = env.kernel_json();
+    let dir = path.parent().expect("kernel dir").to_path_buf();
+    // evcxr_jupyter, started as a kernel, reinstalls its own kernel spec over ours unless its
+    // resources (version.txt, the editor's lint files, logos) are in the kernel directory: let it
+    // write them once, then write our spec.
+    if !dir.join("version.txt").is_file() {
+        let out = Command::new(&evcxr)
+            .arg("--install")
+            .env("JUPYTER_PATH", env.venv.join("share/jupyter"))
+            .output()
+            .map_err(|e| crate::util::spawn_error(&Command::new(&evcxr), e))?;
+        if !out.status.success() {
+            fail!(
+                "`{} --install` failed: {}",
+                evcxr.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    let text = serde_json::to_string_pretty(&kernel_spec(env, &evcxr))?;
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
         std::fs::create_dir_all(path.parent().expect("kernel dir"))?;
         std::fs::write(&path, text)?;
         println!("setup: registered the Rust kernel in {}", path.display());
     } else {
         println!("setup: Rust kernel registered");
+    }
+    Ok(())
+}
+
+/// Builds the support crate and its dependencies for the kernels: executes a notebook made of the
+/// notebooks' first cell in the kernel pool's first slot, so the next kernel's first cell finds
+/// everything compiled (and evcxr's `:cache` filled for any other slot).
+pub fn prewarm(env: &Env) -> Result<()> {
+    let nb_dir = env.root.join("notebooks");
+    let tour = nb_dir.join("00-tour.ipynb");
+    let first = crate::execute::first_code_cell(&tour)?;
+    let dir = env.root.join("target/xtask");
+    std::fs::create_dir_all(&dir)?;
+    let scratch = dir.join("prewarm.ipynb");
+    let nb = serde_json::json!({
+        "cells": [{"cell_type": "code", "execution_count": null, "id": "prewarm",
+                   "metadata": {}, "outputs": [], "source": first}],
+        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
+        "nbformat": 4, "nbformat_minor": 5
+    });
+    std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
+    println!("setup: pre-building the support crate and its dependencies for the kernels");
+    let run = crate::execute::Run {
+        cwd: Some(nb_dir),
+        ..Default::default()
+    };
+    let book = crate::execute::Notebook {
+        name: "prewarm".into(),
+        ipynb: scratch,
+    };
+    let out = crate::execute::execute(
+        env,
+        &book,
+        &dir.join("prewarm-executed.ipynb"),
+        &run,
+        "setup:",
+    )?;
+    if !out.passed() {
+        fail!("setup: pre-building for the kernels failed (see above)");
     }
     Ok(())
 }

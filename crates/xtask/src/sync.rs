@@ -1,7 +1,7 @@
 //! `cargo xtask sync`: regenerate each notebook's `.ipynb` from its `.rs` script (or back).
 
-use crate::setup::{ensure, Env};
-use crate::util::{fail, run, spawn_status, Result};
+use crate::setup::{Env, ensure};
+use crate::util::{Result, fail, run, spawn_status};
 
 fn script(env: &Env) -> std::path::PathBuf {
     env.root.join("crates/xtask/py/notebook_sync.py")

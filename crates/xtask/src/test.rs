@@ -1,9 +1,9 @@
 //! `cargo xtask test`: the workspace's cargo tests, notebook hygiene, the runner's own
 //! self-tests, then every notebook executed in a fresh kernel in fast mode.
 
-use crate::execute::{execute, notebooks, Notebook, Run};
+use crate::execute::{Notebook, Run, execute, notebooks};
 use crate::setup::ensure;
-use crate::util::{secs, spawn_error, Result};
+use crate::util::{Result, secs, spawn_error};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -123,6 +123,32 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
         }
     }
 
+    if opts.only.is_none() {
+        println!(
+            "test: failure detection under repetition (3 rounds of every kind of failure in one kernel)"
+        );
+        let (problems, caught) = crate::selftest::stress(&env, 3, "  stress")?;
+        for p in &problems {
+            println!("  {p}");
+        }
+        t.record(
+            problems.is_empty() && caught == 12,
+            format!(
+                "runner stress test: {caught} of 12 failures caught; {}",
+                problems.join("; ")
+            ),
+        );
+        println!("test: kernels reuse their build directory and still pick up an edited crate");
+        let problems = crate::selftest::picks_up_edits(&env)?;
+        for p in &problems {
+            println!("  {p}");
+        }
+        t.record(
+            problems.is_empty(),
+            format!("edit pick-up: {}", problems.join("; ")),
+        );
+    }
+
     let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
     println!(
         "test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)",
@@ -157,7 +183,9 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
         }
     }
 
-    println!("test: student handouts (run up to the first stub; checks fail until filled in; solutions paste back)");
+    println!(
+        "test: student handouts (run up to the first stub; checks fail until filled in; solutions paste back)"
+    );
     let student_dir = env.root.join("target/xtask/student");
     std::fs::create_dir_all(&student_dir)?;
     for nb in &passed {
@@ -176,13 +204,21 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
             "test: browser checks skipped: Chromium is not installed (Debian/Ubuntu: `apt-get install chromium`)"
         ),
         Some(chromium) if !passed.is_empty() => {
-            println!("test: rendered pages in headless Chromium, network off (maths, figures, tables, no errors)");
+            println!(
+                "test: rendered pages in headless Chromium, network off (maths, figures, tables, no errors)"
+            );
             let names: Vec<String> = passed.iter().map(|n| n.name.clone()).collect();
             crate::render::export_html(&env, &out_dir, &names)?;
-            let pages: Vec<_> = names.iter().map(|n| out_dir.join(format!("{n}.html"))).collect();
+            let pages: Vec<_> = names
+                .iter()
+                .map(|n| out_dir.join(format!("{n}.html")))
+                .collect();
             let shots = env.root.join("target/xtask/screenshots");
             let problems = crate::browser::check_pages(&env, &chromium, &pages, &shots)?;
-            t.record(problems.is_empty(), format!("browser check: {}", problems.join("; ")));
+            t.record(
+                problems.is_empty(),
+                format!("browser check: {}", problems.join("; ")),
+            );
             println!("test: screenshots in {}", shots.display());
         }
         Some(_) => {}

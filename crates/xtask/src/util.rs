@@ -84,7 +84,9 @@ pub fn spawn_error(cmd: &Command, e: std::io::Error) -> Error {
 
 fn install_hint(prog: &str) -> &'static str {
     match Path::new(prog).file_name().and_then(|f| f.to_str()) {
-        Some("python3") => "Install Python 3.9 or newer with venv and pip (Debian/Ubuntu: `apt-get install python3 python3-venv python3-pip`).",
+        Some("python3") => {
+            "Install Python 3.9 or newer with venv and pip (Debian/Ubuntu: `apt-get install python3 python3-venv python3-pip`)."
+        }
         Some("cargo") => "Install Rust with rustup (https://rustup.rs) and open a new shell.",
         _ => "Run `cargo xtask setup` first.",
     }

@@ -2,7 +2,7 @@
 //! gradient descent driven by an estimator, and two small numerical helpers.
 
 use super::stream::{
-    accumulate, fold_block, for_each_block, for_each_chunk, stream_rng, RunningMean,
+    RunningMean, accumulate, fold_block, for_each_block, for_each_chunk, stream_rng,
 };
 use super::{Estimate, Estimator, EstimatorError, Gaussian, Objective};
 

@@ -41,8 +41,8 @@ mod stream;
 mod ziggurat;
 
 pub use self::convergence::{
-    central_difference, descend, log_log_slope, log_mean_exp, log_spaced, rms_error, running,
-    Descent, Trace,
+    Descent, Trace, central_difference, descend, log_log_slope, log_mean_exp, log_spaced,
+    rms_error, running,
 };
 pub use self::quadrature::GaussHermite;
 pub use self::stream::{RunningMean, Sampling};

@@ -11,8 +11,8 @@
 
 use super::ziggurat::Tables;
 use super::{Estimate, EstimatorError};
-use crate::rand::rngs::SmallRng;
 use crate::rand::SeedableRng;
+use crate::rand::rngs::SmallRng;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Samples generated per block before they are folded into the running moments.

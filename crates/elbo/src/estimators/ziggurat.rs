@@ -16,8 +16,8 @@
 //! of the rectangle under the curve), otherwise by comparing a uniform height with f(x) in the
 //! wedge, or, in the base layer, by sampling the tail with Marsaglia's exponential method.
 
-use crate::rand::rngs::SmallRng;
 use crate::rand::RngCore;
+use crate::rand::rngs::SmallRng;
 use std::sync::OnceLock;
 
 /// Number of layers.

@@ -2,8 +2,8 @@
 
 use super::{Figure, PlotError};
 use ndarray::{Array1, ArrayView1};
-use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 /// Anything a series can be made of: slices, vectors and 1-D arrays of `f64` or `f32`.
@@ -453,11 +453,7 @@ fn tick(v: f64) -> String {
     } else {
         let s = format!("{v:.4}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s == "-0" {
-            "0".into()
-        } else {
-            s.to_string()
-        }
+        if s == "-0" { "0".into() } else { s.to_string() }
     }
 }
 
@@ -498,10 +494,11 @@ mod tests {
     #[test]
     fn mismatched_lengths_are_an_error() {
         let err = Chart::new("t").line("s", &[1.0, 2.0], &[1.0]).render();
-        assert!(err
-            .unwrap_err()
-            .to_string()
-            .contains("y has 1 values but x has 2"));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("y has 1 values but x has 2")
+        );
     }
 
     #[test]

@@ -16,10 +16,10 @@
 //! let before = vae.clone();
 //! let mut adam = Adam::new(AdamConfig::default(), &vae);
 //! let mut g = Gradients::zeros_like(&vae);
-//! g.encoder[0].w.fill(1.0);
+//! g.encoder[0].weights_mut().fill(1.0);
 //! adam.step(&mut vae, &[&g], 1e-3).unwrap();
 //! // the first Adam step moves every parameter with a non-zero gradient by ≈ lr
-//! let moved = before.encoder().layers()[0].w[[0, 0]] - vae.encoder().layers()[0].w[[0, 0]];
+//! let moved = before.encoder().layers()[0].weights()[[0, 0]] - vae.encoder().layers()[0].weights()[[0, 0]];
 //! assert!((moved - 1e-3).abs() < 1e-6);
 //! ```
 

@@ -380,11 +380,11 @@ mod tests {
             let back = Vae::load(&path).unwrap();
             assert_eq!(back, vae);
             for (a, b) in back.named_parameters().iter().zip(vae.named_parameters()) {
-                assert!(a
-                    .1
-                    .iter()
-                    .zip(b.1.iter())
-                    .all(|(x, y)| x.to_bits() == y.to_bits()));
+                assert!(
+                    a.1.iter()
+                        .zip(b.1.iter())
+                        .all(|(x, y)| x.to_bits() == y.to_bits())
+                );
             }
             // overwrite in place, then check the directory holds only the model
             small(mode).save(&path).unwrap();

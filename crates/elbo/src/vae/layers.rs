@@ -23,9 +23,10 @@
 //! assert_eq!(h.dim(), (128, 400)); // B × 400
 //! ```
 
-use super::scalar::{sigmoid, Real};
+use super::model::VaeError;
+use super::scalar::{Real, sigmoid};
 use crate::rand::Rng;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 
 /// Elementwise nonlinearity of the hidden layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -139,15 +140,17 @@ impl Activation {
 /// A fully connected layer `y = x W + b`, with `W` stored `fan_in × fan_out` so that a batch
 /// (one example per row) multiplies on the left.
 ///
-/// This is the unchecked building block: its methods expect inputs with `fan_in` columns and
-/// output gradients with `fan_out` columns, and panic otherwise. [`Vae`](super::Vae) checks every
-/// user-supplied shape before it gets here.
+/// Its public methods check every shape and return [`VaeError::Shape`] naming the argument
+/// before any product is computed (the products run in `unsafe` GEMM kernels, which must never
+/// see a mismatched shape). The engine, whose shapes hold by construction, calls the crate-private
+/// `*_unchecked` forms; the GEMM wrapper still asserts its shapes as a last line of defence. The
+/// fields are private so that `w` and `b` always agree (`fan_in × fan_out` and `fan_out`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linear<T = f32> {
     /// Weights, `fan_in × fan_out`.
-    pub w: Array2<T>,
+    pub(crate) w: Array2<T>,
     /// Bias, `fan_out`.
-    pub b: Array1<T>,
+    pub(crate) b: Array1<T>,
 }
 
 impl<T: Real> Linear<T> {
@@ -178,9 +181,53 @@ impl<T: Real> Linear<T> {
         self.w.ncols()
     }
 
+    /// A layer from its weights `w` (`fan_in × fan_out`) and bias `b` (`fan_out`).
+    pub fn from_parts(w: Array2<T>, b: Array1<T>) -> Result<Self, VaeError> {
+        check("bias length (the weights' columns)", w.ncols(), b.len())?;
+        // The GEMM kernels take any strides, but the optimizer and checkpoints want rows.
+        let w = w.as_standard_layout().into_owned();
+        Ok(Linear { w, b })
+    }
+
+    /// The weights `W`, `fan_in × fan_out`.
+    pub fn weights(&self) -> ArrayView2<'_, T> {
+        self.w.view()
+    }
+
+    /// The bias `b`, `fan_out`.
+    pub fn bias(&self) -> ArrayView1<'_, T> {
+        self.b.view()
+    }
+
+    /// The weights, writable in place (their shape cannot change).
+    pub fn weights_mut(&mut self) -> ArrayViewMut2<'_, T> {
+        self.w.view_mut()
+    }
+
+    /// The bias, writable in place.
+    pub fn bias_mut(&mut self) -> ArrayViewMut1<'_, T> {
+        self.b.view_mut()
+    }
+
     /// Forward: `Y = act(X W + b)`, written into `y` (reshaped to `B × fan_out`, reusing its
-    /// allocation).
-    pub fn forward(&self, x: ArrayView2<'_, T>, act: Activation, y: &mut Array2<T>) {
+    /// allocation). `x` must have `fan_in` columns.
+    pub fn forward(
+        &self,
+        x: ArrayView2<'_, T>,
+        act: Activation,
+        y: &mut Array2<T>,
+    ) -> Result<(), VaeError> {
+        check("x columns (the layer's fan_in)", self.fan_in(), x.ncols())?;
+        self.forward_unchecked(x, act, y);
+        Ok(())
+    }
+
+    pub(crate) fn forward_unchecked(
+        &self,
+        x: ArrayView2<'_, T>,
+        act: Activation,
+        y: &mut Array2<T>,
+    ) {
         reshape(y, x.nrows(), self.fan_out());
         matmul(x, self.w.view(), y);
         act.forward(y, &self.b);
@@ -189,7 +236,40 @@ impl<T: Real> Linear<T> {
     /// Backward, given the input `X` of the forward pass and `∂Y` (after the activation's own
     /// backward): writes `∂W = Xᵀ ∂Y` and `∂b = Σ_rows ∂Y` into `grad` (overwriting), and
     /// `∂X = ∂Y Wᵀ` into `dx` when the caller needs it (not for the first layer: x is data).
+    /// `x` must be `B × fan_in`, `dy` `B × fan_out` and `grad` shaped like this layer.
     pub fn backward(
+        &self,
+        x: ArrayView2<'_, T>,
+        dy: ArrayView2<'_, T>,
+        grad: &mut Linear<T>,
+        dx: Option<&mut Array2<T>>,
+    ) -> Result<(), VaeError> {
+        check("x columns (the layer's fan_in)", self.fan_in(), x.ncols())?;
+        check(
+            "∂Y columns (the layer's fan_out)",
+            self.fan_out(),
+            dy.ncols(),
+        )?;
+        check("∂Y rows (one per row of x)", x.nrows(), dy.nrows())?;
+        self.check_grad(grad)?;
+        self.backward_unchecked(x, dy, grad, dx);
+        Ok(())
+    }
+
+    fn check_grad(&self, grad: &Linear<T>) -> Result<(), VaeError> {
+        check(
+            "gradient rows (the layer's fan_in)",
+            self.fan_in(),
+            grad.fan_in(),
+        )?;
+        check(
+            "gradient columns (the layer's fan_out)",
+            self.fan_out(),
+            grad.fan_out(),
+        )
+    }
+
+    pub(crate) fn backward_unchecked(
         &self,
         x: ArrayView2<'_, T>,
         dy: ArrayView2<'_, T>,
@@ -205,6 +285,19 @@ impl<T: Real> Linear<T> {
             reshape(dx, dy.nrows(), self.fan_in());
             matmul(dy, self.w.t(), dx);
         }
+    }
+}
+
+/// `Ok` if `found == expected`, else the [`VaeError::Shape`] that names `what`.
+fn check(what: &'static str, expected: usize, found: usize) -> Result<(), VaeError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(VaeError::Shape {
+            what,
+            expected,
+            found,
+        })
     }
 }
 
@@ -296,8 +389,24 @@ impl<T: Real> SparseInput<T> {
 
 impl<T: Real> Linear<T> {
     /// [`forward`](Self::forward) for a sparse input: `Y = act(X W + b)`, visiting only the
-    /// nonzeros of X.
-    pub fn forward_sparse(&self, x: &SparseInput<T>, act: Activation, y: &mut Array2<T>) {
+    /// nonzeros of X, which must have `fan_in` columns.
+    pub fn forward_sparse(
+        &self,
+        x: &SparseInput<T>,
+        act: Activation,
+        y: &mut Array2<T>,
+    ) -> Result<(), VaeError> {
+        check("x columns (the layer's fan_in)", self.fan_in(), x.cols)?;
+        self.forward_sparse_unchecked(x, act, y);
+        Ok(())
+    }
+
+    pub(crate) fn forward_sparse_unchecked(
+        &self,
+        x: &SparseInput<T>,
+        act: Activation,
+        y: &mut Array2<T>,
+    ) {
         reshape(y, x.rows, self.fan_out());
         let (w, out) = (
             self.w.as_slice().expect("contiguous"),
@@ -309,7 +418,30 @@ impl<T: Real> Linear<T> {
 
     /// The parameter part of [`backward`](Self::backward) for a sparse input:
     /// `∂W = Xᵀ ∂Y` (visiting only the nonzeros of X, column by column) and `∂b = Σ_rows ∂Y`.
-    pub fn backward_sparse(&self, x: &SparseInput<T>, dy: ArrayView2<'_, T>, grad: &mut Linear<T>) {
+    pub fn backward_sparse(
+        &self,
+        x: &SparseInput<T>,
+        dy: ArrayView2<'_, T>,
+        grad: &mut Linear<T>,
+    ) -> Result<(), VaeError> {
+        check("x columns (the layer's fan_in)", self.fan_in(), x.cols)?;
+        check(
+            "∂Y columns (the layer's fan_out)",
+            self.fan_out(),
+            dy.ncols(),
+        )?;
+        check("∂Y rows (one per row of x)", x.rows, dy.nrows())?;
+        self.check_grad(grad)?;
+        self.backward_sparse_unchecked(x, dy, grad);
+        Ok(())
+    }
+
+    pub(crate) fn backward_sparse_unchecked(
+        &self,
+        x: &SparseInput<T>,
+        dy: ArrayView2<'_, T>,
+        grad: &mut Linear<T>,
+    ) {
         let dy = dy.as_standard_layout();
         let d = dy.as_slice().expect("standard layout");
         let out = grad.w.as_slice_mut().expect("contiguous");
@@ -434,13 +566,22 @@ pub fn bernoulli_log_likelihood<T: Real>(
 /// `c = a · b` (shapes already agreeing), by ndarray's `matrixmultiply`, or with the `gemm`
 /// feature by the `gemm` crate.
 fn matmul<T: Real>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, c: &mut Array2<T>) {
+    // The public entry points return a typed error before a mismatch gets here; this assertion
+    // keeps the `unsafe` below sound even if an internal caller were wrong.
+    assert!(
+        a.ncols() == b.nrows() && c.dim() == (a.nrows(), b.ncols()),
+        "matmul: shapes {:?} · {:?} → {:?} do not agree",
+        a.dim(),
+        b.dim(),
+        c.dim()
+    );
     #[cfg(feature = "gemm")]
     {
         let (m, k) = a.dim();
         let n = b.ncols();
         let (rsc, csc) = (c.strides()[0], c.strides()[1]);
         // SAFETY: the pointers and strides describe the live arrays a (m × k), b (k × n) and
-        // c (m × n), c is not aliased, and every index stays inside them.
+        // c (m × n) (asserted above), c is not aliased, and every index stays inside them.
         unsafe {
             gemm::gemm(
                 m,
@@ -492,9 +633,11 @@ mod tests {
         };
         let x = array![[1.0, 0.0, -1.0]];
         let mut y = Array2::zeros((0, 0));
-        layer.forward(x.view(), Activation::Identity, &mut y);
+        layer
+            .forward(x.view(), Activation::Identity, &mut y)
+            .unwrap();
         assert_eq!(y, array![[-3.5, -104.0]]);
-        layer.forward(x.view(), Activation::Relu, &mut y);
+        layer.forward(x.view(), Activation::Relu, &mut y).unwrap();
         assert_eq!(y, array![[0.0, 0.0]]);
     }
 
@@ -508,10 +651,92 @@ mod tests {
         let dy = array![[1.0, 0.0], [0.0, 2.0]];
         let mut g = Linear::zeros(2, 2);
         let mut dx = Array2::zeros((0, 0));
-        layer.backward(x.view(), dy.view(), &mut g, Some(&mut dx));
+        layer
+            .backward(x.view(), dy.view(), &mut g, Some(&mut dx))
+            .unwrap();
         assert_eq!(g.w, x.t().dot(&dy));
         assert_eq!(g.b, array![1.0, 2.0]);
         assert_eq!(dx, dy.dot(&layer.w.t()));
+    }
+
+    /// Every public entry point that reaches the `unsafe` GEMM kernels refuses a mismatched
+    /// shape with a typed error naming the argument (before, a wrong shape read or wrote out of
+    /// bounds).
+    #[test]
+    fn mismatched_shapes_are_typed_errors_not_out_of_bounds_access() {
+        let layer = Linear::<f32>::zeros(3, 2);
+        let shape = |r: Result<(), VaeError>| match r {
+            Err(VaeError::Shape { what, .. }) => what,
+            other => panic!("expected a shape error, got {other:?}"),
+        };
+        let mut y = Array2::zeros((0, 0));
+        let wide = Array2::<f32>::ones((4, 5));
+        assert!(shape(layer.forward(wide.view(), Activation::Relu, &mut y)).contains("x columns"));
+
+        let x = Array2::<f32>::ones((4, 3));
+        let mut g = Linear::zeros(3, 2);
+        let dy_cols = Array2::<f32>::ones((4, 7));
+        let dy_rows = Array2::<f32>::ones((9, 2));
+        assert!(
+            shape(layer.backward(wide.view(), dy_rows.view(), &mut g, None)).contains("x columns")
+        );
+        assert!(
+            shape(layer.backward(x.view(), dy_cols.view(), &mut g, None)).contains("∂Y columns")
+        );
+        assert!(shape(layer.backward(x.view(), dy_rows.view(), &mut g, None)).contains("∂Y rows"));
+        let mut wrong_grad = Linear::zeros(2, 3);
+        let dy = Array2::<f32>::ones((4, 2));
+        assert!(
+            shape(layer.backward(x.view(), dy.view(), &mut wrong_grad, None)).contains("gradient")
+        );
+        layer.backward(x.view(), dy.view(), &mut g, None).unwrap();
+
+        let mut sparse = SparseInput::default();
+        assert!(sparse.fill(wide.view(), 1.0));
+        assert!(
+            shape(layer.forward_sparse(&sparse, Activation::Relu, &mut y)).contains("x columns")
+        );
+        assert!(shape(layer.backward_sparse(&sparse, dy.view(), &mut g)).contains("x columns"));
+        assert!(sparse.fill(x.view(), 1.0));
+        assert!(shape(layer.backward_sparse(&sparse, dy_rows.view(), &mut g)).contains("∂Y rows"));
+        assert!(
+            shape(layer.backward_sparse(&sparse, dy_cols.view(), &mut g)).contains("∂Y columns")
+        );
+        assert!(
+            shape(layer.backward_sparse(&sparse, dy.view(), &mut wrong_grad)).contains("gradient")
+        );
+        layer
+            .forward_sparse(&sparse, Activation::Relu, &mut y)
+            .unwrap();
+        assert_eq!(y.dim(), (4, 2));
+
+        let bad = Linear::from_parts(Array2::<f32>::zeros((3, 2)), Array1::zeros(5));
+        assert!(matches!(
+            bad,
+            Err(VaeError::Shape {
+                expected: 2,
+                found: 5,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_layer_from_parts_computes_with_those_parts() {
+        let w = array![[1.0f64, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        // a transposed (column-major) view is accepted and laid out by rows
+        let layer =
+            Linear::from_parts(w.t().to_owned().reversed_axes(), array![0.5, -100.0]).unwrap();
+        assert_eq!(layer.weights(), w);
+        let mut y = Array2::zeros((0, 0));
+        layer
+            .forward(
+                array![[1.0, 0.0, -1.0]].view(),
+                Activation::Identity,
+                &mut y,
+            )
+            .unwrap();
+        assert_eq!(y, array![[-3.5, -104.0]]);
     }
 
     #[test]

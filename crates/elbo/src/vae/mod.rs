@@ -58,8 +58,8 @@ pub use adam::{Adam, AdamConfig};
 pub use checkpoint::CheckpointError;
 pub use layers::{Activation, Linear};
 pub use model::{
-    interpolate, latent_grid, standard_normal, ElboTerms, Encoding, ForwardTrace, Gradients, Mlp,
-    Mode, Vae, VaeConfig, VaeError,
+    ElboTerms, Encoding, ForwardTrace, Gradients, Mlp, Mode, Vae, VaeConfig, VaeError, interpolate,
+    latent_grid, standard_normal,
 };
 pub use scalar::Real;
-pub use train::{kl_weight, train, EpochStats, History, LrSchedule, Terms, TrainConfig, Trainer};
+pub use train::{EpochStats, History, LrSchedule, Terms, TrainConfig, Trainer, kl_weight, train};

@@ -19,14 +19,14 @@
 //! ```
 
 use super::layers::{
-    bernoulli_log_likelihood, gaussian_kl, gaussian_kl_backward, reparameterize,
-    reparameterize_backward, reshape, Activation, Linear, SparseInput, SPARSE_MAX_DENSITY,
+    Activation, Linear, SPARSE_MAX_DENSITY, SparseInput, bernoulli_log_likelihood, gaussian_kl,
+    gaussian_kl_backward, reparameterize, reparameterize_backward, reshape,
 };
-use super::scalar::{sigmoid, Real};
-use crate::rand::rngs::SmallRng;
+use super::scalar::{Real, sigmoid};
 use crate::rand::SeedableRng;
+use crate::rand::rngs::SmallRng;
 use crate::rand_distr::{Distribution, StandardNormal};
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewD};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, s};
 use rayon::prelude::*;
 use std::fmt;
 
@@ -233,9 +233,9 @@ impl<T: Real> Mlp<T> {
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = outs.split_at_mut(i);
             match (i, sparse) {
-                (0, Some(sx)) => layer.forward_sparse(sx, self.act(0), &mut rest[0]),
-                (0, None) => layer.forward(x, self.act(0), &mut rest[0]),
-                _ => layer.forward(done[i - 1].view(), self.act(i), &mut rest[0]),
+                (0, Some(sx)) => layer.forward_sparse_unchecked(sx, self.act(0), &mut rest[0]),
+                (0, None) => layer.forward_unchecked(x, self.act(0), &mut rest[0]),
+                _ => layer.forward_unchecked(done[i - 1].view(), self.act(i), &mut rest[0]),
             }
         }
     }
@@ -258,11 +258,15 @@ impl<T: Real> Mlp<T> {
             let input = if i == 0 { x } else { outs[i - 1].view() };
             if i == 0 {
                 match (sparse, dx.as_deref_mut()) {
-                    (Some(sx), None) => self.layers[0].backward_sparse(sx, d.view(), &mut grads[0]),
-                    (_, dx) => self.layers[0].backward(input, d.view(), &mut grads[0], dx),
+                    (Some(sx), None) => {
+                        self.layers[0].backward_sparse_unchecked(sx, d.view(), &mut grads[0])
+                    }
+                    (_, dx) => {
+                        self.layers[0].backward_unchecked(input, d.view(), &mut grads[0], dx)
+                    }
                 }
             } else {
-                self.layers[i].backward(input, d.view(), &mut grads[i], Some(scratch));
+                self.layers[i].backward_unchecked(input, d.view(), &mut grads[i], Some(scratch));
                 self.activation.backward(outs[i - 1].view(), scratch);
                 std::mem::swap(d, scratch);
             }
@@ -1013,11 +1017,7 @@ pub fn latent_grid(n: usize, extent: f64) -> Array2<f32> {
     Array2::from_shape_fn(
         (n * n, 2),
         |(r, c)| {
-            if c == 0 {
-                at(r % n)
-            } else {
-                -at(r / n)
-            }
+            if c == 0 { at(r % n) } else { -at(r / n) }
         },
     )
 }

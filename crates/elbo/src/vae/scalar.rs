@@ -259,11 +259,7 @@ pub(crate) mod fast {
         p = p * r + 0.5;
         let er = p * r * r + r + 1.0;
         let y = er * f32::from_bits(((ni + 127) as u32) << 23);
-        if underflow {
-            0.0
-        } else {
-            y
-        }
+        if underflow { 0.0 } else { y }
     }
 
     /// ln(1 + e) for e ∈ [0, 1], relative error ≈ 1e-7.

@@ -6,7 +6,7 @@ use super::*;
 use crate::rand::rngs::SmallRng;
 use crate::rand::{Rng, SeedableRng};
 use crate::rand_distr::{Distribution, StandardNormal};
-use ndarray::{s, Array2};
+use ndarray::{Array2, s};
 
 /// Finite-difference tolerance of the gradient check: |g_fd − g_bp| ≤ TOL · max(1, |g_bp|).
 ///
@@ -90,7 +90,7 @@ fn backprop_matches_finite_differences_for_every_parameter() {
             let x = batch(4, 12, 1);
             let eps = crate::vae::standard_normal::<f64>(4, 3, &mut SmallRng::seed_from_u64(2));
             let beta = 0.7; // exercises the warm-up weight too
-                            // both forms of the first layer: dense, and visiting only the nonzeros of x
+            // both forms of the first layer: dense, and visiting only the nonzeros of x
             for (path, density) in [("dense", 0.0), ("sparse", 1.0)] {
                 let (_, g) = vae
                     .loss_and_grad_with(x.view(), eps.view(), beta, Some(density))
@@ -336,16 +336,20 @@ fn shape_errors_are_reported_not_panicked() {
     let x = Array2::<f32>::zeros((2, 784));
     let eps = Array2::<f32>::zeros((3, 20));
     assert!(vae.loss_and_grad(x.view(), eps.view(), 1.0).is_err());
-    assert!(Vae::<f32>::new(VaeConfig {
-        latent: 0,
-        ..VaeConfig::default()
-    })
-    .is_err());
-    assert!(Vae::<f32>::new(VaeConfig {
-        hidden: vec![1 << 20, 1 << 20],
-        ..VaeConfig::default()
-    })
-    .is_err());
+    assert!(
+        Vae::<f32>::new(VaeConfig {
+            latent: 0,
+            ..VaeConfig::default()
+        })
+        .is_err()
+    );
+    assert!(
+        Vae::<f32>::new(VaeConfig {
+            hidden: vec![1 << 20, 1 << 20],
+            ..VaeConfig::default()
+        })
+        .is_err()
+    );
 }
 
 #[test]

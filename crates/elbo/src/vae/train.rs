@@ -20,13 +20,13 @@
 
 use super::adam::{Adam, AdamConfig};
 use super::layers::reshape;
-use super::model::{stream, Gradients, Mode, Noise, Vae, VaeConfig, VaeError, Workspace};
+use super::model::{Gradients, Mode, Noise, Vae, VaeConfig, VaeError, Workspace, stream};
 use crate::data;
-use crate::rand::rngs::SmallRng;
 use crate::rand::SeedableRng;
+use crate::rand::rngs::SmallRng;
 use crate::rand_distr::{Distribution, StandardNormal};
 use ndarray::ArrayView2;
-use polars::prelude::{df, DataFrame};
+use polars::prelude::{DataFrame, df};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
@@ -541,14 +541,16 @@ mod tests {
             })
             .unwrap()
         };
-        assert!(Trainer::new(
-            vae(),
-            TrainConfig {
-                batch_size: 0,
-                ..TrainConfig::default()
-            }
-        )
-        .is_err());
+        assert!(
+            Trainer::new(
+                vae(),
+                TrainConfig {
+                    batch_size: 0,
+                    ..TrainConfig::default()
+                }
+            )
+            .is_err()
+        );
         let mut adam = TrainConfig::default();
         adam.adam.lr = -1.0;
         assert!(Trainer::new(vae(), adam).is_err());
