@@ -41,11 +41,11 @@ mod stream;
 mod ziggurat;
 
 pub use self::convergence::{
-    Descent, Trace, central_difference, descend, log_log_slope, log_mean_exp, log_spaced,
-    rms_error, running,
+    Descent, MAX_CHECKPOINTS, Trace, central_difference, descend, log_log_slope, log_mean_exp,
+    log_spaced, rms_error, running,
 };
 pub use self::quadrature::GaussHermite;
-pub use self::stream::{RunningMean, Sampling};
+pub use self::stream::{MAX_THREADS, RunningMean, Sampling};
 pub use crate::gaussian::Gaussian;
 
 use crate::gaussian::GaussianError;
