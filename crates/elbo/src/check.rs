@@ -145,7 +145,7 @@ pub fn fails<T: std::fmt::Debug, E: Display>(what: &str, result: Result<T, E>) -
 /// tolerance every comparison is false, which would blame the mathematics for a typo.
 #[track_caller]
 fn tolerance(what: &str, name: &str, value: f64) {
-    if !(value >= 0.0) {
+    if value.is_nan() || value < 0.0 {
         panic!("check misused: {what}: tolerance {name} = {value} must be a number ≥ 0");
     }
 }

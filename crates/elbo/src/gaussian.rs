@@ -100,8 +100,8 @@ pub enum GaussianError {
         /// What was expected.
         expected: &'static str,
     },
-    /// n draws of dimension d would need an n × d matrix larger than memory can address.
-    #[error("{n} draws of dimension {dim} is more values than fit in memory")]
+    /// n draws of dimension d need an n × d matrix that cannot be allocated.
+    #[error("{n} draws of dimension {dim} is more values than can be allocated")]
     TooLarge {
         /// Number of draws asked for.
         n: usize,
@@ -220,13 +220,12 @@ impl Gaussian {
     /// `n` draws $x_i = \mu + \sigma\varepsilon_i$ from the stream seeded by `seed`.
     ///
     /// # Errors
-    /// [`GaussianError::TooLarge`] if n values cannot be addressed in memory.
+    /// [`GaussianError::TooLarge`] if n values cannot be allocated (checked before any is
+    /// drawn, so a huge n is an error, not an abort).
     pub fn sample(&self, n: usize, seed: u64) -> Result<Array1<f64>, GaussianError> {
-        check_size(n, 1)?;
         let mut rng = SmallRng::seed_from_u64(seed);
-        Ok(Array1::from_shape_fn(n, |_| {
-            self.reparameterize(rng.sample(StandardNormal))
-        }))
+        let v = filled(n, 1, || self.reparameterize(rng.sample(StandardNormal)))?;
+        Ok(Array1::from(v))
     }
 }
 
@@ -441,13 +440,12 @@ impl DiagGaussian {
     /// [`DiagGaussian::reparameterize_rows`] when the noise itself is needed (e.g. for gradients).
     ///
     /// # Errors
-    /// [`GaussianError::TooLarge`] if the n × d matrix cannot be addressed in memory.
+    /// [`GaussianError::TooLarge`] if the n × d matrix cannot be allocated (checked before any
+    /// value is drawn, so a huge n is an error, not an abort).
     pub fn noise(&self, n: usize, seed: u64) -> Result<Array2<f64>, GaussianError> {
-        check_size(n, self.dim())?;
         let mut rng = SmallRng::seed_from_u64(seed);
-        Ok(Array2::from_shape_simple_fn((n, self.dim()), || {
-            rng.sample(StandardNormal)
-        }))
+        let v = filled(n, self.dim(), || rng.sample(StandardNormal))?;
+        Ok(Array2::from_shape_vec((n, self.dim()), v).expect("n × d values were made"))
     }
 
     /// `n` draws (n × d): row i is $\mu + \sigma\odot\varepsilon_i$ with ε from [`DiagGaussian::noise`]
@@ -467,16 +465,15 @@ impl DiagGaussian {
     }
 }
 
-/// Checks that `n × dim` `f64`s can be addressed (`≤ isize::MAX` bytes), so that allocating
-/// them fails only for lack of memory, never by an overflowing size (a panic).
-fn check_size(n: usize, dim: usize) -> Result<(), GaussianError> {
-    let bytes = n
-        .checked_mul(dim)
-        .and_then(|v| v.checked_mul(std::mem::size_of::<f64>()));
-    match bytes {
-        Some(b) if b <= isize::MAX as usize => Ok(()),
-        _ => Err(GaussianError::TooLarge { n, dim }),
-    }
+/// `n × dim` values of `next()`, row-major. The size is checked and the memory reserved
+/// fallibly first: an overflowing size would panic and a failed allocation would abort.
+fn filled(n: usize, dim: usize, mut next: impl FnMut() -> f64) -> Result<Vec<f64>, GaussianError> {
+    let too_large = GaussianError::TooLarge { n, dim };
+    let len = n.checked_mul(dim).ok_or(too_large.clone())?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| too_large)?;
+    v.extend(std::iter::repeat_with(&mut next).take(len));
+    Ok(v)
 }
 
 /// The first entry failing `ok`, as a [`GaussianError::BadPoint`].

@@ -67,8 +67,8 @@ pub enum PmfError {
         /// Number of weights.
         len: usize,
     },
-    /// A distribution on more outcomes than memory can address was requested.
-    #[error("{n} outcomes is more probabilities than fit in memory")]
+    /// A distribution on more outcomes than can be allocated was requested.
+    #[error("{n} outcomes is more probabilities than can be allocated")]
     TooLarge {
         /// Number of outcomes asked for.
         n: usize,
@@ -218,7 +218,7 @@ impl Pmf {
     }
 
     /// The uniform distribution on `n` outcomes, p(x) = 1/n; [`PmfError::Empty`] when `n = 0`,
-    /// [`PmfError::TooLarge`] when n probabilities cannot be addressed in memory.
+    /// [`PmfError::TooLarge`] when n probabilities cannot be allocated (an error, not an abort).
     ///
     /// ```
     /// use elbo::info::{entropy, Pmf, Unit};
@@ -227,10 +227,9 @@ impl Pmf {
     /// # Ok::<(), elbo::info::PmfError>(())
     /// ```
     pub fn uniform(n: usize) -> Result<Self, PmfError> {
-        check_outcomes(n)?;
-        Ok(Pmf {
-            probs: vec![1.0 / n as f64; n],
-        })
+        let mut probs = reserve(n)?;
+        probs.resize(n, 1.0 / n as f64);
+        Ok(Pmf { probs })
     }
 
     /// A random distribution on `n` outcomes, drawn uniformly from the probability simplex
@@ -247,8 +246,8 @@ impl Pmf {
     /// # Ok::<(), elbo::info::PmfError>(())
     /// ```
     pub fn sample_uniform<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Result<Self, PmfError> {
-        check_outcomes(n)?;
-        let w: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(Exp1)).collect();
+        let mut w = reserve(n)?;
+        w.extend((0..n).map(|_| rng.sample::<f64, _>(Exp1)));
         // All-zero weights have probability 0 but are handled: `normalize` reports them.
         Pmf::normalize(w)
     }
@@ -320,16 +319,16 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
-/// n ≥ 1 probabilities of 8 bytes must be addressable (≤ `isize::MAX` bytes), so that building
-/// them can fail only for lack of memory, never by an overflowing size (a panic).
-fn check_outcomes(n: usize) -> Result<(), PmfError> {
+/// An empty vector with room for n ≥ 1 probabilities, reserved fallibly: `vec![x; n]` would
+/// panic on an overflowing size and abort when the allocation fails.
+fn reserve(n: usize) -> Result<Vec<f64>, PmfError> {
     if n == 0 {
-        Err(PmfError::Empty)
-    } else if n > isize::MAX as usize / std::mem::size_of::<f64>() {
-        Err(PmfError::TooLarge { n })
-    } else {
-        Ok(())
+        return Err(PmfError::Empty);
     }
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| PmfError::TooLarge { n })?;
+    Ok(v)
 }
 
 fn validate_entries(v: &[f64]) -> Result<(), PmfError> {

@@ -7,8 +7,8 @@
 
 use elbo::check;
 use elbo::estimators::{
-    self, Estimator, EstimatorError, Gaussian as G1, Sampling, Square, log_log_slope,
-    log_mean_exp, log_spaced,
+    self, Estimator, EstimatorError, Gaussian as G1, Sampling, Square, log_log_slope, log_mean_exp,
+    log_spaced,
 };
 use elbo::gaussian::{DiagGaussian, Gaussian, GaussianError, normal_pdf};
 use elbo::info::{self, Pmf, PmfError, Unit};
@@ -49,8 +49,12 @@ fn hang_infinite_or_overflowing_axis_ranges_are_errors() {
         line().log_x().x_range(1e-300, 1e300),
         Chart::new("t").line("s", &[-1e308, 1e308], &[1.0, 2.0]),
         Chart::new("t").line("s", &[1.0, 2.0], &[-1e308, 1e308]),
-        Chart::new("t").log_y().line("s", &[1.0, 2.0], &[1e-300, 1e300]),
-        Chart::new("t").log_y().line("s", &[1.0, 2.0], &[1.0, 1e308]),
+        Chart::new("t")
+            .log_y()
+            .line("s", &[1.0, 2.0], &[1e-300, 1e300]),
+        Chart::new("t")
+            .log_y()
+            .line("s", &[1.0, 2.0], &[1.0, 1e308]),
     ] {
         let e = chart.render().unwrap_err();
         assert!(matches!(e, PlotError::Range { .. }), "{e}");
@@ -89,7 +93,15 @@ fn panic_class_labels_shorter_than_points_is_an_error() {
         .classes(&[1.0, 2.0], &[1.0], &[1, 2])
         .render()
         .unwrap_err();
-    assert!(matches!(e, PlotError::Length { what: "y", got: 1, expected: 2, .. }));
+    assert!(matches!(
+        e,
+        PlotError::Length {
+            what: "y",
+            got: 1,
+            expected: 2,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -191,7 +203,11 @@ fn silently_wrong_nan_points_and_noise_are_rejected() {
     let nan = Array1::from(vec![0.0, f64::NAN]);
     assert!(matches!(
         q.log_density(nan.view()),
-        Err(GaussianError::BadPoint { what: "x", index: 1, .. })
+        Err(GaussianError::BadPoint {
+            what: "x",
+            index: 1,
+            ..
+        })
     ));
     assert!(q.reparameterize(nan.view()).is_err());
     let inf = Array1::from(vec![f64::INFINITY, 0.0]);
@@ -211,15 +227,24 @@ fn misleading_error_log_variance_length_names_the_log_variance() {
 
 #[test]
 fn misleading_error_reference_line_alone_names_the_chart() {
-    let e = Chart::new("only a line").hline("h", 1.0).render().unwrap_err();
-    assert!(e.to_string().starts_with("chart `only a line` has nothing to draw"));
+    let e = Chart::new("only a line")
+        .hline("h", 1.0)
+        .render()
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("chart `only a line` has nothing to draw")
+    );
 }
 
 #[test]
 fn misleading_error_checks_blame_the_tolerance_not_the_maths() {
     let r = catch_unwind(|| check::close("x", 1.0, 1.0, -1.0));
     let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert!(msg.starts_with("check misused: x: tolerance tol = -1"), "{msg}");
+    assert!(
+        msg.starts_with("check misused: x: tolerance tol = -1"),
+        "{msg}"
+    );
 }
 
 // ---------------------------------------------------------------- property tests

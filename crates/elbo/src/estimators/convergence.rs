@@ -24,7 +24,9 @@ impl Trace {
         self.n.iter().map(|&n| n as f64).collect()
     }
 
-    /// The band $\bar g_n \pm k\, s_n/\sqrt n$ as (lower, upper).
+    /// The band $\bar g_n \pm k\, s_n/\sqrt n$ as (lower, upper), one entry per checkpoint.
+    /// (A trace from [`running`] has equal-length fields; if they were edited to different
+    /// lengths, the band covers the shorter of `mean` and `std_error`.)
     pub fn band(&self, k: f64) -> (Vec<f64>, Vec<f64>) {
         self.mean
             .iter()
@@ -76,7 +78,10 @@ pub const MAX_CHECKPOINTS: usize = 1 << 16;
 pub fn log_spaced(lo: u64, hi: u64, count: usize) -> Result<Vec<u64>, EstimatorError> {
     let invalid = |what, why| Err(EstimatorError::Invalid { what, why });
     if lo < 2 {
-        return invalid("lo", "checkpoints start at n ≥ 2 (a sample variance needs two samples)");
+        return invalid(
+            "lo",
+            "checkpoints start at n ≥ 2 (a sample variance needs two samples)",
+        );
     }
     if hi < lo {
         return invalid("hi", "expected hi ≥ lo");
@@ -159,7 +164,8 @@ pub fn running<F: Objective + ?Sized>(
 /// The repetitions are spread over the available cores; the result does not depend on how many.
 ///
 /// # Errors
-/// As [`running`], and [`EstimatorError::Invalid`] for zero repetitions.
+/// As [`running`], and [`EstimatorError::Invalid`] for zero repetitions or a non-finite
+/// `exact`.
 pub fn rms_error<F: Objective + ?Sized>(
     estimator: Estimator,
     f: &F,
@@ -173,6 +179,12 @@ pub fn rms_error<F: Objective + ?Sized>(
         return Err(EstimatorError::Invalid {
             what: "repetitions",
             why: "at least one is needed",
+        });
+    }
+    if !exact.is_finite() {
+        return Err(EstimatorError::Invalid {
+            what: "exact",
+            why: "the exact value must be a finite number",
         });
     }
     check_checkpoints(checkpoints)?;

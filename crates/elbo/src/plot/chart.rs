@@ -293,10 +293,7 @@ impl Chart {
         {
             let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
             root.fill(&WHITE).map_err(backend)?;
-            let axes = (
-                Axis::new(x0, x1, self.log_x),
-                Axis::new(y0, y1, self.log_y),
-            );
+            let axes = (Axis::new(x0, x1, self.log_x), Axis::new(y0, y1, self.log_y));
             match (self.log_x, self.log_y) {
                 (false, false) => self.draw(&root, x0..x1, y0..y1, axes)?,
                 (true, false) => self.draw(&root, (x0..x1).log_scale(), y0..y1, axes)?,
