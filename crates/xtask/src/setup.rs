@@ -308,7 +308,7 @@ pub fn prewarm(env: &Env) -> Result<()> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Ok(false)))
+            .map(|h| h.join().unwrap_or(Ok(false)))
             .collect()
     });
     for o in outcomes {
