@@ -61,6 +61,10 @@ pub struct Run {
     pub keep_going: bool,
     /// The run is expected to fail (a self-test): say so instead of "FAILED".
     pub expect_failure: bool,
+    /// Seconds a cell may run before it counts as hung (default: the runner's 30 minutes).
+    pub timeout: Option<u64>,
+    /// After a hung cell, restart the kernel and replay the cells before it that passed.
+    pub replay_after_timeout: bool,
     /// Extra environment for the kernel (e.g. `ELBO_KERNEL_POOL`, read by `py/kernel.py`).
     pub env: Vec<(String, String)>,
 }
@@ -118,6 +122,12 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
         cmd.arg("--keep-going");
     }
     cmd.envs(run.env.iter().map(|(k, v)| (k, v)));
+    if let Some(t) = run.timeout {
+        cmd.arg("--timeout").arg(t.to_string());
+    }
+    if run.replay_after_timeout {
+        cmd.arg("--replay-after-timeout");
+    }
     let mut child = cmd.spawn().map_err(|e| spawn_error(&cmd, e))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut out = Outcome {

@@ -280,7 +280,7 @@ pub fn prewarm(env: &Env) -> Result<()> {
         "nbformat": 4, "nbformat_minor": 5
     });
     std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
-    let slots = crate::test::jobs();
+    let slots = crate::lanes::jobs();
     println!(
         "setup: pre-building the support crate and its dependencies for the kernels ({slots} build directories, as many as `test` runs kernels at once)"
     );

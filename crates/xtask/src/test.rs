@@ -69,47 +69,22 @@ pub fn run_test(opts: &Options) -> Result<bool> {
     Ok(t.failed == 0)
 }
 
-/// One unit of notebook work: runs in a worker thread, returns its records (passed, what failed)
-/// and its report, printed whole when it ends.
-type Task<'a> = Box<dyn FnOnce() -> Result<Vec<(bool, String)>> + Send + 'a>;
+/// One unit of notebook work: its name and what it records (passed, what failed).
+type Task<'a> = (String, crate::lanes::Task<'a, Result<Vec<(bool, String)>>>);
 
-/// How many kernels run side by side: most of a cell's time is one rustc process, so two
-/// kernels keep two cores busy. `ELBO_TEST_JOBS` overrides.
-pub fn jobs() -> usize {
-    std::env::var("ELBO_TEST_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)))
-}
-
-/// Runs `tasks` on [`jobs`] threads, in order of the list (longest first is best), printing each
-/// task's report as it ends and adding its records to `t`.
-fn run_tasks(tasks: Vec<(String, Task<'_>)>, t: &mut Tally) {
-    let queue = std::sync::Mutex::new(tasks.into_iter());
-    let tally = std::sync::Mutex::new(std::mem::take(t));
-    std::thread::scope(|scope| {
-        for _ in 0..jobs() {
-            scope.spawn(|| {
-                loop {
-                    let next = queue.lock().expect("queue").next();
-                    let Some((name, task)) = next else { break };
-                    let (result, report) = crate::util::captured(task);
-                    print!("{report}");
-                    let mut tally = tally.lock().expect("tally");
-                    match result {
-                        Ok(records) => {
-                            for (ok, what) in records {
-                                tally.record(ok, what);
-                            }
-                        }
-                        Err(e) => tally.record(false, format!("{name}: {e}")),
-                    }
+/// Runs `tasks` side by side and adds their records to `t`.
+fn run_tasks(tasks: Vec<Task<'_>>, t: &mut Tally) {
+    let (names, tasks): (Vec<String>, Vec<_>) = tasks.into_iter().unzip();
+    for (name, result) in names.into_iter().zip(crate::lanes::run(tasks)) {
+        match result {
+            Ok(records) => {
+                for (ok, what) in records {
+                    t.record(ok, what);
                 }
-            });
+            }
+            Err(e) => t.record(false, format!("{name}: {e}")),
         }
-    });
-    *t = tally.into_inner().expect("tally");
+    }
 }
 
 fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
@@ -129,7 +104,7 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
     let student_dir = env.root.join("target/xtask/student");
     std::fs::create_dir_all(&student_dir)?;
     let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
-    let jobs = jobs();
+    let jobs = crate::lanes::jobs();
     println!(
         "test: {} notebooks (fast mode, ELBO_FAST=1) and their handouts{}, each in fresh kernels, {jobs} at a time",
         nbs.len(),
@@ -140,7 +115,7 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
         }
     );
     let passed = std::sync::Mutex::new(Vec::new());
-    let mut tasks: Vec<(String, Task<'_>)> = Vec::new();
+    let mut tasks: Vec<Task<'_>> = Vec::new();
     // Longest first, so the two lanes end together.
     for nb in nbs.iter().rev() {
         let (env, out_dir, student_dir, passed) = (&env, &out_dir, &student_dir, &passed);
