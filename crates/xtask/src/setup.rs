@@ -264,12 +264,20 @@ fn ensure_kernel(env: &Env) -> Result<()> {
 }
 
 /// Builds the support crate and its dependencies for the kernels: executes a notebook made of the
-/// notebooks' first cell in the kernel pool's first slot, so the next kernel's first cell finds
-/// everything compiled (and evcxr's `:cache` filled for any other slot).
+/// notebooks' first cell in as many build directories of the kernel pool as `test` runs kernels
+/// at once, so the next kernels' first cells find everything compiled.
 pub fn prewarm(env: &Env) -> Result<()> {
     let nb_dir = env.root.join("notebooks");
-    let tour = nb_dir.join("00-tour.ipynb");
-    let first = crate::execute::first_code_cell(&tour)?;
+    println!(
+        "setup: pre-building the support crate and its dependencies for the kernels ({} build directories, as many as `test` runs kernels at once)",
+        crate::lanes::jobs()
+    );
+    prewarm_pool(env, &nb_dir, &[])
+}
+
+/// [`prewarm`] for the kernels started in `cwd` with `env_vars` (e.g. the grader's own pool).
+pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Result<()> {
+    let first = crate::execute::first_code_cell(&env.root.join("notebooks/00-tour.ipynb"))?;
     let dir = env.root.join("target/xtask");
     std::fs::create_dir_all(&dir)?;
     let scratch = dir.join("prewarm.ipynb");
@@ -280,40 +288,28 @@ pub fn prewarm(env: &Env) -> Result<()> {
         "nbformat": 4, "nbformat_minor": 5
     });
     std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
-    let slots = crate::lanes::jobs();
-    println!(
-        "setup: pre-building the support crate and its dependencies for the kernels ({slots} build directories, as many as `test` runs kernels at once)"
-    );
-    let outcomes: Vec<Result<bool>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..slots)
-            .map(|i| {
-                let (scratch, dir, nb_dir) = (&scratch, &dir, &nb_dir);
-                scope.spawn(move || {
-                    let run = crate::execute::Run {
-                        cwd: Some(nb_dir.clone()),
-                        ..Default::default()
-                    };
-                    let book = crate::execute::Notebook {
-                        name: format!("prewarm {}", i + 1),
-                        ipynb: scratch.clone(),
-                    };
-                    let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
-                    let (result, report) = crate::util::captured(|| {
-                        crate::execute::execute(env, &book, &out, &run, "setup:")
-                    });
-                    print!("{report}");
-                    result.map(|o| o.passed())
-                })
+    // All at once, so that each kernel holds its own build directory.
+    let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..crate::lanes::jobs())
+        .map(|i| -> crate::lanes::Task<'_, Result<bool>> {
+            let (scratch, dir) = (&scratch, &dir);
+            Box::new(move || {
+                let run = crate::execute::Run {
+                    cwd: Some(cwd.to_path_buf()),
+                    env: env_vars.to_vec(),
+                    ..Default::default()
+                };
+                let book = crate::execute::Notebook {
+                    name: format!("prewarm {}", i + 1),
+                    ipynb: scratch.clone(),
+                };
+                let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
+                crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(Ok(false)))
-            .collect()
-    });
-    for o in outcomes {
-        if !o? {
-            fail!("setup: pre-building for the kernels failed (see above)");
+        })
+        .collect();
+    for ok in crate::lanes::run(tasks) {
+        if !ok? {
+            fail!("pre-building for the kernels failed (see above)");
         }
     }
     Ok(())
