@@ -52,6 +52,8 @@ pub mod scalar;
 pub mod train;
 
 #[cfg(test)]
+mod pinned;
+#[cfg(test)]
 mod tests;
 
 pub use adam::{Adam, AdamConfig};
