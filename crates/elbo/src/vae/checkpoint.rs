@@ -29,8 +29,10 @@
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
-use super::layers::Activation;
-use super::model::{Mode, Vae, VaeConfig, VaeError};
+use super::config::{Mode, VaeConfig};
+use super::error::VaeError;
+use super::model::Vae;
+use super::ops::Activation;
 use safetensors::{Dtype, SafeTensors, View};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -239,6 +241,31 @@ impl Vae<f32> {
             mode,
             seed,
         };
+        // Check the architecture before building anything: its widths, its size, and that the
+        // file is large enough to hold its tensors (4 bytes per parameter) — so metadata
+        // claiming a huge model costs no memory beyond the file itself.
+        config.validate().map_err(|e| {
+            let key = match &e {
+                VaeError::ZeroWidth { what } => {
+                    what.split('[').next().unwrap_or("hidden").to_string()
+                }
+                _ => "hidden".to_string(),
+            };
+            meta_err(&key, e.to_string())
+        })?;
+        let needed = config.num_parameters().saturating_mul(4);
+        if needed > bytes.len() {
+            return Err(meta_err(
+                "hidden",
+                format!(
+                    "the architecture {:?} has {} parameters ({needed} bytes of F32), more than the \
+                     whole file ({} bytes)",
+                    config.encoder_sizes(),
+                    config.num_parameters(),
+                    bytes.len()
+                ),
+            ));
+        }
         let mut vae =
             Vae::<f32>::new(config).map_err(|e: VaeError| meta_err("hidden", e.to_string()))?;
         let tensor_err = |name: &str, problem: String| CheckpointError::Tensor {

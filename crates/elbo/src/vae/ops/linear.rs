@@ -1,141 +1,33 @@
-//! The VAE's building blocks, each with its backward rule written right beside its forward rule.
+//! The fully connected layer, `Y = X W + b` for a batch with one example per row (`B × fan_in`):
 //!
-//! Shapes: a mini-batch is a matrix with one example per row, `B × d`. Every backward function
-//! receives the gradient of the loss with respect to the block's output and returns (or writes)
-//! the gradient with respect to its inputs and parameters. The loss is −ELBO summed over the
-//! batch, so each example's gradient simply adds up.
+//! ```text
+//! forward   Y = X W + b                       (then the activation, fused: see `activation`)
+//! backward  ∂W = Xᵀ ∂Y,   ∂b = Σ_rows ∂Y,   ∂X = ∂Y Wᵀ
+//! ```
 //!
-//! | block | forward | backward |
-//! |---|---|---|
-//! | [`Linear`] | `Y = X W + b` | `∂W = Xᵀ ∂Y`, `∂b = Σ_rows ∂Y`, `∂X = ∂Y Wᵀ` |
-//! | [`Activation`] | `H = f(A)` | `∂A = ∂H ⊙ f′(A)` (written in terms of `H`) |
-//! | [`reparameterize`] | `z = μ + σ ⊙ ε`, `σ = exp(½ log σ²)` | `∂μ = ∂z`, `∂log σ² = ∂z ⊙ ε ⊙ σ / 2` |
-//! | [`gaussian_kl`] | `KL = ½ Σ (μ² + σ² − 1 − log σ²)` | `∂μ = μ`, `∂log σ² = (σ² − 1) / 2` |
-//! | [`bernoulli_log_likelihood`] | `log p(x|z) = Σ x l − softplus(l)` | `∂(−log p)/∂l = σ(l) − x` |
+//! The products run in the `gemm` crate's `unsafe` kernels (AVX-512/AVX2 picked at run time), so
+//! shapes are checked at every public entry point ([`VaeError::Shape`] naming the argument) and
+//! asserted again right before the `unsafe` call. For the first layer of an MNIST model, whose
+//! input is about 80% exact zeros, [`SparseInput`] visits only the nonzeros of X for `X W` and
+//! `Xᵀ ∂Y` (plain generic form and fast `f32` form side by side).
 //!
 //! ```
 //! use elbo::vae::{Activation, Linear};
 //! use elbo::ndarray::Array2;
-//! let layer = Linear::<f32>::new(784, 400, &mut elbo::data::rng(0));
+//! let layer = Linear::<f32>::new(784, 400, 0);
 //! let x = Array2::<f32>::zeros((128, 784)); // B × 784
 //! let mut h = Array2::zeros((0, 0));
-//! layer.forward(x.view(), Activation::Relu, &mut h);
+//! layer.forward(x.view(), Activation::Relu, &mut h)?;
 //! assert_eq!(h.dim(), (128, 400)); // B × 400
+//! # Ok::<(), elbo::vae::VaeError>(())
 //! ```
 
-use super::model::VaeError;
-use super::scalar::{Real, sigmoid};
-use crate::rand::Rng;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
-
-/// Elementwise nonlinearity of the hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Activation {
-    /// max(a, 0): the pytorch/examples VAE.
-    #[default]
-    Relu,
-    /// a for a > 0, eᵃ − 1 otherwise: smooth, non-zero mean; trains deeper VAEs faster.
-    Elu,
-    /// tanh a.
-    Tanh,
-    /// a (no nonlinearity): the output layers.
-    Identity,
-}
-
-impl Activation {
-    /// f(a).
-    pub fn apply<T: Real>(self, a: T) -> T {
-        let zero = T::zero();
-        match self {
-            Activation::Relu => {
-                if a > zero {
-                    a
-                } else {
-                    zero
-                }
-            }
-            Activation::Elu => {
-                if a > zero {
-                    a
-                } else {
-                    T::from_f64(a.to_f64().exp_m1())
-                }
-            }
-            Activation::Tanh => T::from_f64(a.to_f64().tanh()),
-            Activation::Identity => a,
-        }
-    }
-
-    /// f′(a) expressed through the output h = f(a), so the forward pass need only keep H:
-    /// ReLU 𝟙(h > 0); ELU 1 for h > 0 else h + 1 (= eᵃ); tanh 1 − h²; identity 1.
-    pub fn derivative_from_output<T: Real>(self, h: T) -> T {
-        let (zero, one) = (T::zero(), T::one());
-        match self {
-            Activation::Relu => {
-                if h > zero {
-                    one
-                } else {
-                    zero
-                }
-            }
-            Activation::Elu => {
-                if h > zero {
-                    one
-                } else {
-                    h + one
-                }
-            }
-            Activation::Tanh => one - h * h,
-            Activation::Identity => one,
-        }
-    }
-
-    /// The lowercase name used in checkpoints and tables (`relu`, `elu`, `tanh`, `identity`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Relu => "relu",
-            Activation::Elu => "elu",
-            Activation::Tanh => "tanh",
-            Activation::Identity => "identity",
-        }
-    }
-
-    /// Parses [`name`](Self::name).
-    pub fn from_name(name: &str) -> Option<Activation> {
-        [
-            Activation::Relu,
-            Activation::Elu,
-            Activation::Tanh,
-            Activation::Identity,
-        ]
-        .into_iter()
-        .find(|a| a.name() == name)
-    }
-
-    /// Forward, in place on a whole matrix of pre-activations plus bias: `H = f(A + b)`.
-    pub fn forward<T: Real>(self, a: &mut Array2<T>, b: &Array1<T>) {
-        let b = b.as_slice().expect("bias is contiguous");
-        for mut row in a.rows_mut() {
-            match row.as_slice_mut() {
-                Some(r) => T::bias_act_row(r, b, self),
-                None => row.zip_mut_with(&ndarray::aview1(b), |h, &b| *h = self.apply(*h + b)),
-            }
-        }
-    }
-
-    /// Backward, in place: `∂A = ∂H ⊙ f′(A)`, with f′ computed from the forward output `h`.
-    pub fn backward<T: Real>(self, h: ArrayView2<'_, T>, dh: &mut Array2<T>) {
-        if self == Activation::Identity {
-            return;
-        }
-        for (h, mut d) in h.rows().into_iter().zip(dh.rows_mut()) {
-            match (h.as_slice(), d.as_slice_mut()) {
-                (Some(h), Some(d)) => T::act_backward_row(h, d, self),
-                _ => d.zip_mut_with(&h, |d, &h| *d *= self.derivative_from_output(h)),
-            }
-        }
-    }
-}
+use super::super::error::{VaeError, check_len};
+use super::super::scalar::Real;
+use super::{Activation, reshape};
+use crate::rand::rngs::SmallRng;
+use crate::rand::{Rng, SeedableRng};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 /// A fully connected layer `y = x W + b`, with `W` stored `fan_in × fan_out` so that a batch
 /// (one example per row) multiplies on the left.
@@ -154,8 +46,14 @@ pub struct Linear<T = f32> {
 }
 
 impl<T: Real> Linear<T> {
-    /// PyTorch's default initialization: every weight and bias drawn from U(−1/√fan_in, 1/√fan_in).
-    pub fn new(fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> Self {
+    /// PyTorch's default initialization: every weight and bias drawn from U(−1/√fan_in, 1/√fan_in),
+    /// seeded by `seed`.
+    pub fn new(fan_in: usize, fan_out: usize, seed: u64) -> Self {
+        Self::init(fan_in, fan_out, &mut SmallRng::seed_from_u64(seed))
+    }
+
+    /// [`new`](Self::new) drawing from `rng` (a model draws all its layers from one stream).
+    pub(crate) fn init(fan_in: usize, fan_out: usize, rng: &mut SmallRng) -> Self {
         let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
         let mut draw = || T::from_f64(rng.random_range(-bound..bound));
         let w = Array2::from_shape_simple_fn((fan_in, fan_out), &mut draw);
@@ -183,7 +81,7 @@ impl<T: Real> Linear<T> {
 
     /// A layer from its weights `w` (`fan_in × fan_out`) and bias `b` (`fan_out`).
     pub fn from_parts(w: Array2<T>, b: Array1<T>) -> Result<Self, VaeError> {
-        check("bias length (the weights' columns)", w.ncols(), b.len())?;
+        check_len("bias length (the weights' columns)", w.ncols(), b.len())?;
         // The GEMM kernels take any strides, but the optimizer and checkpoints want rows.
         let w = w.as_standard_layout().into_owned();
         Ok(Linear { w, b })
@@ -217,7 +115,7 @@ impl<T: Real> Linear<T> {
         act: Activation,
         y: &mut Array2<T>,
     ) -> Result<(), VaeError> {
-        check("x columns (the layer's fan_in)", self.fan_in(), x.ncols())?;
+        check_len("x columns (the layer's fan_in)", self.fan_in(), x.ncols())?;
         self.forward_unchecked(x, act, y);
         Ok(())
     }
@@ -244,25 +142,25 @@ impl<T: Real> Linear<T> {
         grad: &mut Linear<T>,
         dx: Option<&mut Array2<T>>,
     ) -> Result<(), VaeError> {
-        check("x columns (the layer's fan_in)", self.fan_in(), x.ncols())?;
-        check(
+        check_len("x columns (the layer's fan_in)", self.fan_in(), x.ncols())?;
+        check_len(
             "∂Y columns (the layer's fan_out)",
             self.fan_out(),
             dy.ncols(),
         )?;
-        check("∂Y rows (one per row of x)", x.nrows(), dy.nrows())?;
+        check_len("∂Y rows (one per row of x)", x.nrows(), dy.nrows())?;
         self.check_grad(grad)?;
         self.backward_unchecked(x, dy, grad, dx);
         Ok(())
     }
 
     fn check_grad(&self, grad: &Linear<T>) -> Result<(), VaeError> {
-        check(
+        check_len(
             "gradient rows (the layer's fan_in)",
             self.fan_in(),
             grad.fan_in(),
         )?;
-        check(
+        check_len(
             "gradient columns (the layer's fan_out)",
             self.fan_out(),
             grad.fan_out(),
@@ -285,19 +183,6 @@ impl<T: Real> Linear<T> {
             reshape(dx, dy.nrows(), self.fan_in());
             matmul(dy, self.w.t(), dx);
         }
-    }
-}
-
-/// `Ok` if `found == expected`, else the [`VaeError::Shape`] that names `what`.
-fn check(what: &'static str, expected: usize, found: usize) -> Result<(), VaeError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(VaeError::Shape {
-            what,
-            expected,
-            found,
-        })
     }
 }
 
@@ -328,7 +213,8 @@ impl<T: Real> SparseInput<T> {
     /// did (if not, `self` must not be used for this `x`).
     pub fn fill(&mut self, x: ArrayView2<'_, T>, max_density: f64) -> bool {
         let (r, c) = x.dim();
-        let limit = (max_density * (r * c) as f64) as usize;
+        // clamped: a density above 1 (or NaN, which becomes 0) must not overflow `cap` below
+        let limit = (max_density.clamp(0.0, 1.0) * r.saturating_mul(c) as f64) as usize;
         if c > u32::MAX as usize || r > u32::MAX as usize {
             return false;
         }
@@ -396,7 +282,7 @@ impl<T: Real> Linear<T> {
         act: Activation,
         y: &mut Array2<T>,
     ) -> Result<(), VaeError> {
-        check("x columns (the layer's fan_in)", self.fan_in(), x.cols)?;
+        check_len("x columns (the layer's fan_in)", self.fan_in(), x.cols)?;
         self.forward_sparse_unchecked(x, act, y);
         Ok(())
     }
@@ -424,13 +310,13 @@ impl<T: Real> Linear<T> {
         dy: ArrayView2<'_, T>,
         grad: &mut Linear<T>,
     ) -> Result<(), VaeError> {
-        check("x columns (the layer's fan_in)", self.fan_in(), x.cols)?;
-        check(
+        check_len("x columns (the layer's fan_in)", self.fan_in(), x.cols)?;
+        check_len(
             "∂Y columns (the layer's fan_out)",
             self.fan_out(),
             dy.ncols(),
         )?;
-        check("∂Y rows (one per row of x)", x.rows, dy.nrows())?;
+        check_len("∂Y rows (one per row of x)", x.rows, dy.nrows())?;
         self.check_grad(grad)?;
         self.backward_sparse_unchecked(x, dy, grad);
         Ok(())
@@ -453,114 +339,92 @@ impl<T: Real> Linear<T> {
     }
 }
 
-/// Reparameterization, forward: `z = μ + σ ⊙ ε` with `σ = exp(½ log σ²)`; also returns σ in
-/// `sigma` for the backward pass. All arguments are `B × L`.
-pub fn reparameterize<T: Real>(
-    mu: ArrayView2<'_, T>,
-    log_var: ArrayView2<'_, T>,
-    eps: ArrayView2<'_, T>,
-    sigma: &mut Array2<T>,
-    z: &mut Array2<T>,
+/// `out = S · B` (see [`Real::spmm`]): each output row accumulates `v · B[c, :]` over the row's
+/// nonzeros `(c, v)`, in column blocks of `W` held in registers.
+#[inline(always)]
+pub(crate) fn spmm_generic<T: Real, const FMA: bool>(
+    ptr: &[usize],
+    cols: &[u32],
+    vals: &[T],
+    b: &[T],
+    n: usize,
+    out: &mut [T],
 ) {
-    let half = T::from_f64(0.5);
-    reshape(sigma, mu.nrows(), mu.ncols());
-    reshape(z, mu.nrows(), mu.ncols());
-    Zip::from(&mut *sigma)
-        .and(&log_var)
-        .for_each(|s, &lv| *s = (half * lv).exp());
-    Zip::from(&mut *z)
-        .and(&mu)
-        .and(&*sigma)
-        .and(&eps)
-        .for_each(|z, &m, &s, &e| *z = m + s * e);
-}
-
-/// Reparameterization, backward: `∂μ += ∂z`, `∂log σ² += ∂z ⊙ ε ⊙ σ / 2` (since
-/// ∂z/∂log σ² = ε · ∂σ/∂log σ² = ε σ / 2). Accumulates, because the KL term also feeds μ, log σ².
-pub fn reparameterize_backward<T: Real>(
-    eps: ArrayView2<'_, T>,
-    sigma: ArrayView2<'_, T>,
-    dz: ArrayView2<'_, T>,
-    mut dmu: ArrayViewMut2<'_, T>,
-    mut dlog_var: ArrayViewMut2<'_, T>,
-) {
-    let half = T::from_f64(0.5);
-    dmu += &dz;
-    Zip::from(&mut dlog_var)
-        .and(&dz)
-        .and(&eps)
-        .and(&sigma)
-        .for_each(|d, &g, &e, &s| *d += g * e * s * half);
-}
-
-/// KL(q_φ(z|x) ‖ N(0, I)) for each row, in closed form for a diagonal Gaussian
-/// q = N(μ, diag σ²): `½ Σⱼ (μⱼ² + σⱼ² − 1 − log σⱼ²)`.
-pub fn gaussian_kl<T: Real>(mu: ArrayView2<'_, T>, log_var: ArrayView2<'_, T>, out: &mut Vec<f64>) {
-    out.clear();
-    for (m, lv) in mu.rows().into_iter().zip(log_var.rows()) {
-        let mut s = 0.0;
-        for (&m, &lv) in m.iter().zip(lv.iter()) {
-            let (m, lv) = (m.to_f64(), lv.to_f64());
-            s += m * m + lv.exp() - 1.0 - lv;
-        }
-        out.push(0.5 * s);
+    if n == 0 {
+        return;
     }
-}
-
-/// KL backward, scaled by `beta` (the KL weight of warm-up): `∂μ = β μ`, `∂log σ² = β (σ² − 1)/2`.
-/// Overwrites `dmu` and `dlog_var` (it is the first contribution to them).
-pub fn gaussian_kl_backward<T: Real>(
-    mu: ArrayView2<'_, T>,
-    sigma: ArrayView2<'_, T>,
-    beta: T,
-    mut dmu: ArrayViewMut2<'_, T>,
-    mut dlog_var: ArrayViewMut2<'_, T>,
-) {
-    let half_beta = beta * T::from_f64(0.5);
-    Zip::from(&mut dmu).and(&mu).for_each(|d, &m| *d = beta * m);
-    Zip::from(&mut dlog_var)
-        .and(&sigma)
-        .for_each(|d, &s| *d = half_beta * (s * s - T::one()));
-}
-
-/// Bernoulli decoder likelihood for each row, forward and backward fused (both need e^{−|l|}):
-/// `log p_θ(x|z) = Σⱼ xⱼ lⱼ − softplus(lⱼ)` (the numerically stable form of binary cross-entropy
-/// with logits, valid for grey levels xⱼ ∈ [0, 1]) is pushed to `out`, and when `grad` is given
-/// `∂(−log p)/∂lⱼ = σ(lⱼ) − xⱼ` is written into it (it may be `logits`' own buffer afterwards).
-pub fn bernoulli_log_likelihood<T: Real>(
-    logits: ArrayView2<'_, T>,
-    x: ArrayView2<'_, T>,
-    mut grad: Option<&mut Array2<T>>,
-    out: &mut Vec<f64>,
-) {
-    out.clear();
-    if let Some(g) = grad.as_deref_mut() {
-        reshape(g, logits.nrows(), logits.ncols());
-    }
-    for i in 0..logits.nrows() {
-        let (l, xr) = (logits.row(i), x.row(i));
-        let ll = match (l.as_slice(), xr.as_slice(), grad.as_deref_mut()) {
-            (Some(l), Some(xr), Some(g)) => {
-                let mut grow = g.row_mut(i);
-                let gs = grow.as_slice_mut().expect("fresh buffer is contiguous");
-                T::bernoulli_row(l, xr, Some(gs))
-            }
-            (Some(l), Some(xr), None) => T::bernoulli_row(l, xr, None),
-            (_, _, g) => {
-                if let Some(g) = g {
-                    Zip::from(g.row_mut(i))
-                        .and(&l)
-                        .and(&xr)
-                        .for_each(|g, &l, &x| *g = sigmoid(l) - x);
-                }
-                l.iter()
-                    .zip(xr.iter())
-                    .map(|(&l, &x)| (x * l - super::scalar::softplus(l)).to_f64())
-                    .sum()
-            }
+    for (r, row) in out.chunks_exact_mut(n).enumerate() {
+        let (Some(&s), Some(&e)) = (ptr.get(r), ptr.get(r + 1)) else {
+            row.fill(T::zero());
+            continue;
         };
-        out.push(ll);
+        let (cs, vs) = (&cols[s..e], &vals[s..e]);
+        let mut c0 = 0;
+        c0 = spmm_block::<T, 64, FMA>(cs, vs, b, n, row, c0);
+        c0 = spmm_block::<T, 8, FMA>(cs, vs, b, n, row, c0);
+        spmm_block::<T, 1, FMA>(cs, vs, b, n, row, c0);
     }
+}
+
+/// Columns `c0..` of one output row in blocks of `W`, as far as whole blocks fit; returns the
+/// first column not done.
+#[inline(always)]
+fn spmm_block<T: Real, const W: usize, const FMA: bool>(
+    cs: &[u32],
+    vs: &[T],
+    b: &[T],
+    n: usize,
+    row: &mut [T],
+    mut c0: usize,
+) -> usize {
+    while c0 + W <= n {
+        let mut acc = [T::zero(); W];
+        for (&c, &v) in cs.iter().zip(vs) {
+            let start = c as usize * n + c0;
+            let brow = &b[start..start + W];
+            for k in 0..W {
+                acc[k] = if FMA {
+                    v.fused_mul_add(brow[k], acc[k])
+                } else {
+                    acc[k] + v * brow[k]
+                };
+            }
+        }
+        row[c0..c0 + W].copy_from_slice(&acc);
+        c0 += W;
+    }
+    c0
+}
+
+/// [`spmm_generic`] compiled for AVX2+FMA (with fused multiply-adds) when the CPU has them, and
+/// a plain multiply and add elsewhere (where `mul_add` would be a slow call).
+pub(crate) fn spmm_f32(
+    ptr: &[usize],
+    cols: &[u32],
+    vals: &[f32],
+    b: &[f32],
+    n: usize,
+    out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            ptr: &[usize],
+            cols: &[u32],
+            vals: &[f32],
+            b: &[f32],
+            n: usize,
+            out: &mut [f32],
+        ) {
+            spmm_generic::<f32, true>(ptr, cols, vals, b, n, out)
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports the features `avx2` is compiled for.
+            return unsafe { avx2(ptr, cols, vals, b, n, out) };
+        }
+    }
+    spmm_generic::<f32, false>(ptr, cols, vals, b, n, out)
 }
 
 /// `c = a · b` (shapes already agreeing), by ndarray's `matrixmultiply`, or with the `gemm`
@@ -575,6 +439,14 @@ fn matmul<T: Real>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, c: &mut Array2<T>
         b.dim(),
         c.dim()
     );
+    if c.is_empty() {
+        return;
+    }
+    if a.ncols() == 0 {
+        // an empty sum: no kernel needed for zero multiply-adds
+        c.fill(T::zero());
+        return;
+    }
     #[cfg(feature = "gemm")]
     {
         let (m, k) = a.dim();
@@ -610,16 +482,6 @@ fn matmul<T: Real>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, c: &mut Array2<T>
     ndarray::linalg::general_mat_mul(T::one(), &a, &b, T::zero(), c);
 }
 
-/// Reshapes `a` to `rows × cols`, reusing its allocation (contents unspecified afterwards).
-pub(crate) fn reshape<T: Real>(a: &mut Array2<T>, rows: usize, cols: usize) {
-    if a.dim() == (rows, cols) {
-        return;
-    }
-    let (mut v, _) = std::mem::take(a).into_raw_vec_and_offset();
-    v.resize(rows * cols, T::zero());
-    *a = Array2::from_shape_vec((rows, cols), v).expect("length is rows × cols");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,6 +501,66 @@ mod tests {
         assert_eq!(y, array![[-3.5, -104.0]]);
         layer.forward(x.view(), Activation::Relu, &mut y).unwrap();
         assert_eq!(y, array![[0.0, 0.0]]);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_dense_and_sparse() {
+        const H: f64 = 1e-6;
+        let layer = Linear::<f64>::new(3, 2, 4);
+        let x = array![
+            [0.5, 0.0, -1.0],
+            [0.0, 0.0, 2.0],
+            [1.5, -0.3, 0.0],
+            [0.0, 0.7, 0.1]
+        ];
+        let c = array![[1.0, -2.0], [0.5, 0.3], [-1.2, 0.8], [0.1, 1.1]];
+        // f = ⟨C, X W + b⟩, whose gradient is what backward returns for ∂Y = C
+        let f = |l: &Linear<f64>, x: &Array2<f64>| {
+            let mut y = Array2::zeros((0, 0));
+            l.forward(x.view(), Activation::Identity, &mut y).unwrap();
+            (&y * &c).sum()
+        };
+        let mut g = Linear::zeros(3, 2);
+        let mut dx = Array2::zeros((0, 0));
+        layer
+            .backward(x.view(), c.view(), &mut g, Some(&mut dx))
+            .unwrap();
+        let fd = |f_up: f64, f_down: f64| (f_up - f_down) / (2.0 * H);
+        for i in 0..3 {
+            for j in 0..2 {
+                let (mut up, mut down) = (layer.clone(), layer.clone());
+                up.w[[i, j]] += H;
+                down.w[[i, j]] -= H;
+                assert!((fd(f(&up, &x), f(&down, &x)) - g.w[[i, j]]).abs() < 1e-8);
+            }
+        }
+        for j in 0..2 {
+            let (mut up, mut down) = (layer.clone(), layer.clone());
+            up.b[j] += H;
+            down.b[j] -= H;
+            assert!((fd(f(&up, &x), f(&down, &x)) - g.b[j]).abs() < 1e-8);
+        }
+        for i in 0..4 {
+            for j in 0..3 {
+                let (mut up, mut down) = (x.clone(), x.clone());
+                up[[i, j]] += H;
+                down[[i, j]] -= H;
+                assert!((fd(f(&layer, &up), f(&layer, &down)) - dx[[i, j]]).abs() < 1e-8);
+            }
+        }
+        // the sparse forms visit only the nonzeros and give the same values and gradients
+        let mut sx = SparseInput::default();
+        assert!(sx.fill(x.view(), 1.0));
+        let (mut y, mut ys) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+        layer.forward(x.view(), Activation::Relu, &mut y).unwrap();
+        layer
+            .forward_sparse(&sx, Activation::Relu, &mut ys)
+            .unwrap();
+        assert!(y.iter().zip(&ys).all(|(a, b)| (a - b).abs() < 1e-15));
+        let mut gs = Linear::zeros(3, 2);
+        layer.backward_sparse(&sx, c.view(), &mut gs).unwrap();
+        assert!(g.w.iter().zip(&gs.w).all(|(a, b)| (a - b).abs() < 1e-15));
+        assert_eq!(g.b, gs.b);
     }
 
     #[test]
@@ -739,29 +661,44 @@ mod tests {
         assert_eq!(y, array![[-3.5, -104.0]]);
     }
 
-    #[test]
-    fn activation_names_round_trip() {
-        for a in [
-            Activation::Relu,
-            Activation::Elu,
-            Activation::Tanh,
-            Activation::Identity,
-        ] {
-            assert_eq!(Activation::from_name(a.name()), Some(a));
-        }
-        assert_eq!(Activation::from_name("gelu"), None);
-    }
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
 
-    #[test]
-    fn kl_is_zero_at_the_prior_and_positive_elsewhere() {
-        let mut out = Vec::new();
-        gaussian_kl(
-            array![[0.0f64, 0.0]].view(),
-            array![[0.0, 0.0]].view(),
-            &mut out,
-        );
-        assert_eq!(out, [0.0]);
-        gaussian_kl(array![[1.0f64]].view(), array![[0.0]].view(), &mut out);
-        assert_eq!(out, [0.5]);
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// For any shapes, every public entry point either computes (exactly when the shapes
+            /// agree) or returns a shape error: never a panic, never an out-of-bounds access.
+            #[test]
+            fn public_entry_points_accept_exactly_the_agreeing_shapes(
+                fan_in in 0usize..5, fan_out in 0usize..5,
+                rows in 0usize..5, x_cols in 0usize..6,
+                dy_rows in 0usize..5, dy_cols in 0usize..6,
+                g_in in 0usize..5, g_out in 0usize..5,
+                density in prop_oneof![Just(f64::NAN), Just(-1.0), 0.0..1.5f64, Just(1e300)],
+            ) {
+                let layer = Linear::<f32>::new(fan_in, fan_out, 1);
+                let x = Array2::<f32>::from_elem((rows, x_cols), 0.5);
+                let dy = Array2::<f32>::ones((dy_rows, dy_cols));
+                let mut g = Linear::zeros(g_in, g_out);
+                let mut y = Array2::zeros((0, 0));
+                let mut dx = Array2::zeros((0, 0));
+                let fwd_ok = x_cols == fan_in;
+                prop_assert_eq!(layer.forward(x.view(), Activation::Elu, &mut y).is_ok(), fwd_ok);
+                if fwd_ok {
+                    prop_assert_eq!(y.dim(), (rows, fan_out));
+                }
+                let bwd_ok = fwd_ok && dy_cols == fan_out && dy_rows == rows
+                    && (g_in, g_out) == (fan_in, fan_out);
+                let r = layer.backward(x.view(), dy.view(), &mut g, Some(&mut dx));
+                prop_assert_eq!(r.is_ok(), bwd_ok);
+                let mut sx = SparseInput::default();
+                if sx.fill(x.view(), density) {
+                    prop_assert_eq!(layer.forward_sparse(&sx, Activation::Relu, &mut y).is_ok(), fwd_ok);
+                    prop_assert_eq!(layer.backward_sparse(&sx, dy.view(), &mut g).is_ok(), bwd_ok);
+                }
+            }
+        }
     }
 }
