@@ -86,38 +86,41 @@ fn config(activation: Activation) -> VaeConfig {
     }
 }
 
-/// The pinned hashes, recorded on the engine before issue 11's reorganization (commit bdd488c).
-/// A `KL` entry hashes the per-example KL values only (see [`hash_kl`]).
+/// The pinned hashes, recorded on the engine before issue 11's reorganization (commit bdd488c),
+/// and unchanged by it (commit 814b811). A `KL` entry hashes the per-example KL values only (see
+/// [`hash_kl`]): they were re-pinned once, when the engine switched from the naive
+/// ½ Σ (μ² + e^ℓ − 1 − ℓ) to `info`'s careful series for e^ℓ − 1 − ℓ (values agree to ~1e-15
+/// relative; nothing else, gradients included, changed).
 const PINNED: &[(&str, u64)] = &[
-    ("Elu f32 path 0 KL", 0xee2bfef71dff4362),
+    ("Elu f32 path 0 KL", 0xdd5dd48e00440fa0),
     ("Elu f32 path 0", 0xf495e4890f48df26),
-    ("Elu f32 path 1 KL", 0x64bf201e92792497),
+    ("Elu f32 path 1 KL", 0x94a2df2447becf99),
     ("Elu f32 path 1", 0x123ff5689f4cdad2),
-    ("Elu f32 path 2 KL", 0x64bf201e92792497),
+    ("Elu f32 path 2 KL", 0x94a2df2447becf99),
     ("Elu f32 path 2", 0x123ff5689f4cdad2),
-    ("Elu f64 KL", 0x4cd09d0cdcde12d1),
+    ("Elu f64 KL", 0x6ab3a554e2e219cb),
     ("Elu f64", 0xe9401f945b5114e1),
-    ("Relu f32 path 0 KL", 0x65ee404898ee1234),
+    ("Relu f32 path 0 KL", 0x50119ebaffc37ba4),
     ("Relu f32 path 0", 0x269ba3c30ded9f56),
-    ("Relu f32 path 1 KL", 0xf8c38b91c347676d),
+    ("Relu f32 path 1 KL", 0xdd2bb4d4fd012144),
     ("Relu f32 path 1", 0x65058c408a1ace0b),
-    ("Relu f32 path 2 KL", 0xf8c38b91c347676d),
+    ("Relu f32 path 2 KL", 0xdd2bb4d4fd012144),
     ("Relu f32 path 2", 0x65058c408a1ace0b),
-    ("Relu f64 KL", 0x22f39d01024e81d0),
+    ("Relu f64 KL", 0x088d5a7a2b2c8ac2),
     ("Relu f64", 0xca203a20404827a6),
-    ("Tanh f32 path 0 KL", 0x9b0cc6b3335fae46),
+    ("Tanh f32 path 0 KL", 0x730ebe6670f07b98),
     ("Tanh f32 path 0", 0xbeff2e66758fc5f4),
-    ("Tanh f32 path 1 KL", 0x910a542c40d91ad0),
+    ("Tanh f32 path 1 KL", 0x5f02f9df04b6387d),
     ("Tanh f32 path 1", 0x65a77fe29e813e21),
-    ("Tanh f32 path 2 KL", 0x910a542c40d91ad0),
+    ("Tanh f32 path 2 KL", 0x5f02f9df04b6387d),
     ("Tanh f32 path 2", 0x65a77fe29e813e21),
-    ("Tanh f64 KL", 0xdf1b2d4dd07c6759),
+    ("Tanh f64 KL", 0x02fff4d340f4843a),
     ("Tanh f64", 0x38c7d5a310910b45),
-    ("evaluation KL", 0x48204584b0522874),
+    ("evaluation KL", 0x9dc952054b8eb41a),
     ("evaluation", 0x2a91c9380699ba41),
-    ("training, 1 threads KL", 0xe525bc593bcdebe4),
+    ("training, 1 threads KL", 0x955118672414cafe),
     ("training, 1 threads", 0xf1b40110a355c0c2),
-    ("training, 2 threads KL", 0x90925629ae5d96e1),
+    ("training, 2 threads KL", 0x32d4454c35b1c92c),
     ("training, 2 threads", 0xdbda03639900ff05),
 ];
 

@@ -24,8 +24,7 @@ pub(crate) fn gaussian_kl<T: Real>(
     for (m, lv) in mu.rows().into_iter().zip(log_var.rows()) {
         let mut s = 0.0;
         for (&m, &lv) in m.iter().zip(lv.iter()) {
-            let (m, lv) = (m.to_f64(), lv.to_f64());
-            s += m * m + lv.exp() - 1.0 - lv;
+            s += crate::info::kl_to_standard_normal_term(m.to_f64(), lv.to_f64());
         }
         out.push(0.5 * s);
     }
@@ -70,6 +69,21 @@ mod tests {
         // nearly the prior: accurate and positive, not rounding noise
         gaussian_kl(array![[0.0f64]].view(), array![[1e-9]].view(), &mut out);
         assert!((out[0] / 0.25e-18 - 1.0).abs() < 1e-8, "{}", out[0]);
+    }
+
+    #[test]
+    fn value_agrees_with_the_naive_formula_away_from_the_prior() {
+        // the engine used the naive form until issue 11; the careful series differs by rounding
+        let mut out = Vec::new();
+        for i in 0..=100 {
+            for j in 0..=20 {
+                let (m, lv) = (i as f64 * 0.05 - 2.5, j as f64 * 0.5 - 5.0);
+                gaussian_kl(array![[m, 0.3]].view(), array![[lv, -0.7]].view(), &mut out);
+                let naive =
+                    0.5 * ((m * m + lv.exp() - 1.0 - lv) + (0.09 + (-0.7f64).exp() - 1.0 + 0.7));
+                assert!((out[0] - naive).abs() <= 1e-14 * naive, "{m} {lv}");
+            }
+        }
     }
 
     #[test]
