@@ -256,7 +256,7 @@ impl Vae<f32> {
         let needed = config.num_parameters().saturating_mul(4);
         if needed > bytes.len() {
             return Err(meta_err(
-                "hidden",
+                "input_dim, hidden, latent",
                 format!(
                     "the architecture {:?} has {} parameters ({needed} bytes of F32), more than the \
                      whole file ({} bytes)",
@@ -434,6 +434,49 @@ mod tests {
         assert!(Vae::from_safetensors(&flipped, "m").is_err());
         let e = Vae::load("/nonexistent/model.safetensors").unwrap_err();
         assert!(matches!(e, CheckpointError::Io { .. }) && e.to_string().contains("/nonexistent"));
+    }
+
+    /// A small file whose metadata claims a huge model is refused before the model is built
+    /// (before, a 160-byte file allocated 4 GiB): memory stays bounded by the file's size.
+    #[test]
+    fn metadata_claiming_a_huge_model_is_refused_before_any_allocation() {
+        let meta: HashMap<String, String> = [
+            ("format", FORMAT),
+            ("version", VERSION),
+            ("input_dim", "20000"),
+            ("hidden", "20000"),
+            ("latent", "8"),
+            ("activation", "relu"),
+            ("mode", "vae"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let t = F32Tensor {
+            shape: vec![1],
+            bytes: vec![0; 4],
+        };
+        let bytes = safetensors::serialize([("encoder.0.bias", &t)], Some(meta.clone())).unwrap();
+        assert!(bytes.len() < 400);
+        let e = Vae::from_safetensors(&bytes, "m").unwrap_err();
+        assert!(
+            matches!(&e, CheckpointError::Metadata { problem, .. } if problem.contains("more than the whole file")),
+            "{e}"
+        );
+        // beyond the engine's limit, and a zero width: named as such
+        let mut huge = meta.clone();
+        huge.insert("hidden".into(), "100000,100000".into());
+        let bytes = safetensors::serialize([("x", &t)], Some(huge)).unwrap();
+        let e = Vae::from_safetensors(&bytes, "m").unwrap_err();
+        assert!(e.to_string().contains("at most"), "{e}");
+        let mut zero = meta;
+        zero.insert("latent".into(), "0".into());
+        let bytes = safetensors::serialize([("x", &t)], Some(zero)).unwrap();
+        let e = Vae::from_safetensors(&bytes, "m").unwrap_err();
+        assert!(
+            matches!(&e, CheckpointError::Metadata { key, .. } if key == "latent"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -87,7 +87,8 @@ impl VaeConfig {
     /// Layer widths of the encoder, `[input_dim, hidden…, 2·L]` (`L` for an autoencoder).
     pub fn encoder_sizes(&self) -> Vec<usize> {
         let out = match self.mode {
-            Mode::Vae => 2 * self.latent,
+            // saturating: a huge latent is refused by `validate`, not an overflow panic
+            Mode::Vae => self.latent.saturating_mul(2),
             Mode::Autoencoder => self.latent,
         };
         std::iter::once(self.input_dim)
@@ -108,8 +109,8 @@ impl VaeConfig {
     /// backward; the first layer needs no input gradient). ×2 gives FLOPs: 3.28 M for 784-400-20.
     pub fn train_flops_per_example(&self) -> f64 {
         let macs = |sizes: &[usize]| -> (f64, f64) {
-            let all: f64 = sizes.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
-            (all, (sizes[0] * sizes[1]) as f64)
+            let all: f64 = sizes.windows(2).map(|w| w[0] as f64 * w[1] as f64).sum();
+            (all, sizes[0] as f64 * sizes[1] as f64)
         };
         let (enc, enc_first) = macs(&self.encoder_sizes());
         let (dec, _) = macs(&self.decoder_sizes());

@@ -353,7 +353,7 @@ impl Trainer {
         let cfg = self.config.clone();
         let n = train.nrows();
         let steps_per_epoch = n.div_ceil(cfg.batch_size);
-        let total_steps = (cfg.epochs * steps_per_epoch).max(1);
+        let total_steps = cfg.epochs.saturating_mul(steps_per_epoch).max(1);
         let start = Instant::now();
         let mut fit_steps = 0usize;
         for _ in 0..cfg.epochs {
