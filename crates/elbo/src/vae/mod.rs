@@ -16,7 +16,7 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | [`ops`] | the steps of the ELBO, one file each, forward and backward side by side: [`ops::linear`], [`ops::activation`], [`ops::reparam`], [`ops::kl`], [`ops::bernoulli`] |
+//! | [`ops`] | the steps of the ELBO, one file each, forward and backward side by side: [`ops::linear`], [`ops::sparse`] (the first layer by the nonzeros of x), [`ops::activation`], [`ops::reparam`], [`ops::kl`], [`ops::bernoulli`] |
 //! | [`mlp`] | [`Mlp`]: layers and activations chained, forward and backward |
 //! | [`model`] | [`Vae`]: the ELBO and its gradient as a composition of the ops ([`Vae::loss_and_grad`]), [`Gradients`] |
 //! | [`eval`] | encode, decode, sample, [`Vae::elbo`], [`Vae::iwae`], [`Vae::forward_trace`], [`interpolate`], [`latent_grid`] |
@@ -26,7 +26,8 @@
 //! | [`error`] | [`VaeError`] |
 //! | [`noise`] | seeds: [`standard_normal`], the per-chunk streams that make results independent of the thread count |
 //! | [`adam`] | the optimizer, its update rule and the rule's fast kernel |
-//! | [`train`](mod@train) | [`Trainer`]: epochs, KL warm-up, cosine learning rate, time budget, [`History`] as a `DataFrame` |
+//! | [`train`](mod@train) | [`Trainer`]: epochs, KL warm-up, cosine learning rate, time budget |
+//! | [`history`] | [`History`]: per-epoch statistics as a `DataFrame` |
 //! | [`checkpoint`] | save/load as safetensors |
 //! | [`scalar`] | the `f32`/`f64` number type and what the fast `f32` kernels share |
 //!
@@ -58,6 +59,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod history;
 pub mod mlp;
 pub mod model;
 pub mod noise;
@@ -77,6 +79,7 @@ pub use checkpoint::CheckpointError;
 pub use config::{MAX_PARAMETERS, Mode, VaeConfig};
 pub use error::VaeError;
 pub use eval::{Encoding, interpolate, latent_grid};
+pub use history::{EpochStats, History};
 pub use mlp::Mlp;
 pub use model::{Gradients, Vae};
 pub use noise::standard_normal;
@@ -84,4 +87,4 @@ pub use ops::{Activation, Linear};
 pub use scalar::Real;
 pub use terms::ElboTerms;
 pub use trace::ForwardTrace;
-pub use train::{EpochStats, History, LrSchedule, TrainConfig, Trainer, kl_weight, train};
+pub use train::{LrSchedule, TrainConfig, Trainer, kl_weight, train};

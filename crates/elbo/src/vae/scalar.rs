@@ -62,9 +62,9 @@ pub trait Real:
         super::ops::activation::act_backward_plain(h, dh, act)
     }
 
-    /// Sparse × dense product `out = S · B` (see [`ops::linear`](super::ops::linear)).
+    /// Sparse × dense product `out = S · B` (see [`ops::sparse`](super::ops::sparse)).
     fn spmm(ptr: &[usize], cols: &[u32], vals: &[Self], b: &[Self], n: usize, out: &mut [Self]) {
-        super::ops::linear::spmm_generic::<Self, false>(ptr, cols, vals, b, n, out);
+        super::ops::sparse::spmm_generic::<Self, false>(ptr, cols, vals, b, n, out);
     }
 }
 
@@ -122,7 +122,7 @@ impl Real for f32 {
         super::ops::activation::fast::act_backward(h, dh, act)
     }
     fn spmm(ptr: &[usize], cols: &[u32], vals: &[f32], b: &[f32], n: usize, out: &mut [f32]) {
-        super::ops::linear::spmm_f32(ptr, cols, vals, b, n, out)
+        super::ops::sparse::spmm_f32(ptr, cols, vals, b, n, out)
     }
 }
 

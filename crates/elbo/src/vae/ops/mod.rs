@@ -10,6 +10,7 @@
 //! | file | step | forward | backward |
 //! |---|---|---|---|
 //! | [`linear`] | [`Linear`] | `Y = X W + b` | `∂W = Xᵀ ∂Y`, `∂b = Σ_rows ∂Y`, `∂X = ∂Y Wᵀ` |
+//! | [`sparse`] | the same, first layer, X by its nonzeros ([`SparseInput`]) | `Y = X W + b` | `∂W = Xᵀ ∂Y`, `∂b = Σ_rows ∂Y` |
 //! | [`activation`] | [`Activation`] | `H = f(A)` | `∂A = ∂H ⊙ f′(A)` (written in terms of `H`) |
 //! | [`reparam`] | [`reparameterize`] | `z = μ + σ ⊙ ε`, `σ = exp(½ log σ²)` | `∂μ = ∂z`, `∂log σ² = ∂z ⊙ ε ⊙ σ / 2` |
 //! | [`kl`] | KL(q_φ(z\|x) ‖ N(0, I)) | `½ Σ (μ² + σ² − 1 − log σ²)` | `∂μ = β μ`, `∂log σ² = β (σ² − 1) / 2` |
@@ -20,11 +21,13 @@ pub mod bernoulli;
 pub mod kl;
 pub mod linear;
 pub mod reparam;
+pub mod sparse;
 
 pub use activation::Activation;
 pub use bernoulli::{bernoulli_log_likelihood, sigmoid, softplus};
-pub use linear::{Linear, SPARSE_MAX_DENSITY, SparseInput};
+pub use linear::Linear;
 pub use reparam::{reparameterize, reparameterize_backward};
+pub use sparse::{SPARSE_MAX_DENSITY, SparseInput};
 
 use super::scalar::Real;
 use ndarray::Array2;
