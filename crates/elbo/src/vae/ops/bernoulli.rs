@@ -273,4 +273,29 @@ mod tests {
         bernoulli_log_likelihood(l.view(), x.view(), None, &mut out).unwrap();
         assert!(out.iter().all(|&v| v <= 0.0));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// For grey levels in [0, 1] and any finite logits, the fast and plain rows are
+            /// log-probabilities (≤ 0) that agree, and the gradient σ(l) − x lies in [−1, 1].
+            #[test]
+            fn rows_are_log_probabilities_and_the_forms_agree(
+                lx in proptest::collection::vec((-60.0f32..60.0, 0.0f32..=1.0), 0..70),
+            ) {
+                let (l, x): (Vec<f32>, Vec<f32>) = lx.into_iter().unzip();
+                let mut g = vec![0.0f32; l.len()];
+                let fast_value = fast::row_grad(&l, &x, &mut g);
+                let (l64, x64): (Vec<f64>, Vec<f64>) =
+                    l.iter().zip(&x).map(|(&a, &b)| (f64::from(a), f64::from(b))).unzip();
+                let plain = row_plain(&l64, &x64, None);
+                prop_assert!(plain <= 0.0);
+                prop_assert!(fast_value <= 1e-4 * (1.0 + plain.abs()));
+                prop_assert!((fast_value - plain).abs() <= 1e-5 * (1.0 + plain.abs()));
+                prop_assert!(g.iter().all(|v| (-1.0..=1.0).contains(v)));
+            }
+        }
+    }
 }

@@ -119,4 +119,30 @@ mod tests {
             assert!((fd - dlv[[0, j]]).abs() < 1e-8, "log σ² {j}");
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use ndarray::Array2;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// KL(q ‖ N(0, I)) ≥ 0, = 0 exactly at q = N(0, I), and equal to
+            /// `info::kl_to_standard_normal` (one formula) for every row.
+            #[test]
+            fn kl_is_nonnegative_and_is_infos_formula(
+                ml in proptest::collection::vec((-10.0f64..10.0, -20.0f64..20.0), 1..12),
+            ) {
+                let (mu, lv): (Vec<f64>, Vec<f64>) = ml.into_iter().unzip();
+                let n = mu.len();
+                let m2 = Array2::from_shape_vec((1, n), mu.clone()).unwrap();
+                let l2 = Array2::from_shape_vec((1, n), lv.clone()).unwrap();
+                let mut out = Vec::new();
+                gaussian_kl(m2.view(), l2.view(), &mut out);
+                prop_assert!(out[0] >= 0.0);
+                prop_assert_eq!(out[0], crate::info::kl_to_standard_normal(&mu, &lv).unwrap());
+                gaussian_kl(Array2::<f64>::zeros((1, n)).view(), Array2::zeros((1, n)).view(), &mut out);
+                prop_assert_eq!(out[0], 0.0);
+            }
+        }
+    }
 }
