@@ -37,7 +37,7 @@
 // | maths | `elbo` |
 // |---|---|
 // | $\mathcal N(\mu, \sigma^2)$, its $\log$-density, $x = \mu + \sigma\varepsilon$ | `Gaussian::new(μ, σ)?`, `.log_density(x)`, `.reparameterize(ε)` |
-// | $\mathcal N(\mu, \mathrm{diag}\,\sigma^2)$ on $\mathbb R^d$, rows $\mu + \sigma \odot \varepsilon_i$ | `DiagGaussian::isotropic(μ, s)?`, `.sample(n, seed)`, `.log_density_rows(x)?` |
+// | $\mathcal N(\mu, \mathrm{diag}\,\sigma^2)$ on $\mathbb R^d$, rows $\mu + \sigma \odot \varepsilon_i$ | `DiagGaussian::isotropic(μ, s)?`, `.sample(n, seed)?`, `.log_density_rows(x)?` |
 // | $\log \frac1K \sum_k e^{a_k}$ | `log_mean_exp(&a)` |
 // | one sample $g(\varepsilon)$ of an estimator of $\nabla_\theta \mathbb E[f(x)]$ | `Estimator::Pathwise`, `::Score`, `::ScoreOptimalBaseline` |
 // | $\bar g_n$, its sample variance and standard error $s/\sqrt n$ | `estimate(estimator, &f, p, Sampling::new(n, seed))?` |
@@ -101,7 +101,7 @@ fn log_px_exact(x: &Array1<f64>, a: f64, s: f64) -> Result<f64, Box<dyn std::err
 
 /// log p̂(x) = log (1/K) Σₖ p(x | zₖ) with zₖ ~ p(z) = N(0, I).
 fn log_px_prior_sampling(x: &Array1<f64>, a: f64, s: f64, k: usize, seed: u64) -> Result<f64, Box<dyn std::error::Error>> {
-    let z = DiagGaussian::standard(x.len())?.sample(k, seed);
+    let z = DiagGaussian::standard(x.len())?.sample(k, seed)?;
     // N(x; a z, s² I) = N(a z; x, s² I): one Gaussian centred at x scores every row a·zₖ.
     let likelihood = DiagGaussian::isotropic(x.clone(), s)?;
     let log_w = likelihood.log_density_rows((a * &z).view())?;
@@ -109,15 +109,13 @@ fn log_px_prior_sampling(x: &Array1<f64>, a: f64, s: f64, k: usize, seed: u64) -
 }
 
 /// The exact relative standard deviation of p̂(x)/p(x) with K samples (computed in log space).
-fn relative_sd_theory(x: &Array1<f64>, a: f64, s: f64, k: usize) -> f64 {
-    let log_r: f64 = x
-        .iter()
-        .map(|&xj| {
-            let second_moment = normal_pdf(xj, 0.0, (a * a + s * s / 2.0).sqrt()) / (2.0 * std::f64::consts::PI.sqrt() * s);
-            (second_moment / normal_pdf(xj, 0.0, (a * a + s * s).sqrt()).powi(2)).ln()
-        })
-        .sum();
-    (log_r.exp_m1() / k as f64).sqrt()
+fn relative_sd_theory(x: &Array1<f64>, a: f64, s: f64, k: usize) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut log_r = 0.0;
+    for &xj in x {
+        let second_moment = normal_pdf(xj, 0.0, (a * a + s * s / 2.0).sqrt())? / (2.0 * std::f64::consts::PI.sqrt() * s);
+        log_r += (second_moment / normal_pdf(xj, 0.0, (a * a + s * s).sqrt())?.powi(2)).ln();
+    }
+    Ok((log_r.exp_m1() / k as f64).sqrt())
 }
 
 // %% [markdown]
@@ -131,7 +129,7 @@ let reps: usize = if fast_mode() { 30 } else { 100 };
 let mut observations: Vec<Array1<f64>> = Vec::new();
 let (mut rms_rel, mut theory_rel, mut median_rel, mut log_err_prior): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (vec![], vec![], vec![], vec![]);
 for &d in &dims {
-    let x = DiagGaussian::isotropic(Array1::zeros(d), (a * a + s * s).sqrt())?.sample(1, 100 + d as u64).row(0).to_owned();
+    let x = DiagGaussian::isotropic(Array1::zeros(d), (a * a + s * s).sqrt())?.sample(1, 100 + d as u64)?.row(0).to_owned();
     let exact = log_px_exact(&x, a, s)?;
     let mut rel = Vec::with_capacity(reps);
     let mut log_err = 0.0;
@@ -143,7 +141,7 @@ for &d in &dims {
     rms_rel.push((rel.iter().map(|e| e * e).sum::<f64>() / reps as f64).sqrt());
     rel.sort_by(f64::total_cmp);
     median_rel.push(rel[reps / 2]);
-    theory_rel.push(relative_sd_theory(&x, a, s, k));
+    theory_rel.push(relative_sd_theory(&x, a, s, k)?);
     log_err_prior.push(log_err / reps as f64);
     observations.push(x);
     println!(
@@ -232,7 +230,7 @@ Figure::hstack(&[
 fn log_px_from_q(x: &Array1<f64>, a: f64, s: f64, widen: f64, k: usize, seed: u64) -> Result<f64, Box<dyn std::error::Error>> {
     let v = a * a + s * s;
     let q = DiagGaussian::isotropic(x * (a / v), widen * s / v.sqrt())?;
-    let z = q.sample(k, seed);
+    let z = q.sample(k, seed)?;
     let log_lik = DiagGaussian::isotropic(x.clone(), s)?.log_density_rows((a * &z).view())?;
     let log_prior = DiagGaussian::standard(x.len())?.log_density_rows(z.view())?;
     let log_w = log_lik + log_prior - q.log_density_rows(z.view())?;
@@ -392,7 +390,7 @@ for est in Estimator::COMPARED {
 let theta: f64 = 1.5;
 let p: Gaussian = Gaussian::new(theta, 1.0)?;
 let n_max: u64 = if fast_mode() { 20_000 } else { 200_000 };
-let checkpoints: Vec<u64> = log_spaced(20, n_max, 60);
+let checkpoints: Vec<u64> = log_spaced(20, n_max, 60)?;
 let traces: Vec<Trace> = Estimator::COMPARED
     .iter()
     .map(|&est| running(est, &Square, p, &checkpoints, 11))
@@ -430,7 +428,7 @@ Figure::hstack(&panels)
 // %%
 let n_max: u64 = if fast_mode() { 10_000 } else { 100_000 };
 let runs: usize = if fast_mode() { 60 } else { 200 };
-let checkpoints: Vec<u64> = log_spaced(10, n_max, 25);
+let checkpoints: Vec<u64> = log_spaced(10, n_max, 25)?;
 let ns: Vec<f64> = checkpoints.iter().map(|&n| n as f64).collect();
 // (label, measured rms error, label, exact √(Var g / n)) per estimator
 let mut curves: Vec<(String, Vec<f64>, String, Vec<f64>)> = vec![];
@@ -701,7 +699,7 @@ Figure::hstack(&[
 
 // %%
 let p: Gaussian = Gaussian::new(0.5, 1.0)?;
-let true_grad: f64 = normal_pdf(0.5, 0.0, 1.0);
+let true_grad: f64 = normal_pdf(0.5, 0.0, 1.0)?;
 // L(x) = 1[x > 0], whose derivative is 0 wherever it exists (a closure pair, kept inside a block)
 let (pathwise_step, score_step): (Estimate, Estimate) = {
     let step = objective(|x: f64| if x > 0.0 { 1.0 } else { 0.0 }, |_x: f64| 0.0);

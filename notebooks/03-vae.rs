@@ -54,8 +54,9 @@
 // | a plain autoencoder (deterministic code $z = f(x)$, loss $-\log p_\theta(x \mid z)$) | `VaeConfig { mode: Mode::Autoencoder, .. }` |
 // | the linear-Gaussian model of (d): exact $\log p(x)$, $p(z \mid x)$, $\mathcal L(q)$ | `linear_gaussian::LinearGaussian`, `FullGaussian` |
 //
-// Every random routine takes an explicit seed, so every run prints the same numbers (up to the
-// number of epochs that fit in a time budget).
+// Every random routine takes an explicit seed and training runs a fixed number of epochs, so every
+// run, on any machine and with any number of threads, prints the same numbers (only the reported
+// times differ).
 
 // %%
 // :cache 4096
@@ -71,7 +72,7 @@ use std::time::Instant;
 //
 // Change any of these and re-run the notebook from here. `fast_mode()` is true under the test
 // command (`cargo xtask test`), which must run the whole notebook in a couple of minutes; the full
-// configuration (`cargo xtask render`) trains the main VAE for 60 seconds.
+// configuration (`cargo xtask render`) trains the main VAE for 150 epochs (about a minute on two cores).
 
 // %%
 let seed: u64 = 1;
@@ -79,10 +80,9 @@ let seed: u64 = 1;
 let latent_dim: usize = 32;
 let hidden: Vec<usize> = vec![512, 256];
 let activation: Activation = Activation::Elu;
-// training stops at whichever comes first: the epochs or the time budget (seconds, including the
-// per-epoch test evaluation)
-let max_epochs: usize = if fast_mode() { 6 } else { 200 };
-let train_seconds: f64 = if fast_mode() { 10.0 } else { 60.0 };
+// training runs a fixed number of epochs (not a time budget), so every machine prints the same
+// numbers; the time it took is reported, never checked
+let epochs: usize = if fast_mode() { 6 } else { 150 };
 let kl_warmup_epochs: f64 = if fast_mode() { 1.0 } else { 10.0 };
 // the two models with a 2-D latent space of (b) and (c): a VAE and a plain autoencoder
 let epochs_2d: usize = if fast_mode() { 2 } else { 30 };
@@ -198,8 +198,7 @@ check::that("every KL term is ≥ 0", kl_hand.iter().all(|&k| k >= 0.0));
 // PyTorch recipe we found 103.0.
 
 // %%
-let mut train_config: TrainConfig = TrainConfig::recipe(max_epochs);
-train_config.time_budget = Some(train_seconds);
+let mut train_config: TrainConfig = TrainConfig::recipe(epochs);
 train_config.kl_warmup_epochs = kl_warmup_epochs;
 train_config.seed = seed;
 let mut trainer: Trainer = Trainer::new(Vae::new(config.clone())?, train_config)?;
@@ -213,11 +212,10 @@ let test_neg_elbo: f64 = -test_terms.mean_elbo();
 println!("\n{} epochs in {fit_seconds:.1} s (training and the per-epoch test evaluations)", history.epochs.len());
 println!("test -ELBO: {test_neg_elbo:.2}");
 println!("  = −E_q[log p_θ(x|z)] {:.2} + KL(q_φ(z|x) ‖ p(z)) {:.2} nats", -test_terms.mean_rec(), test_terms.mean_kl());
-check::le("the run stopped at its time budget (+ one step and the last test pass)", fit_seconds, train_seconds + 2.0, 0.0);
 if fast_mode() {
     check::le("fast mode: test −ELBO below 150 nats", test_neg_elbo, 150.0, 0.0);
 } else {
-    check::le("test −ELBO below 103 nats after 60 s of training", test_neg_elbo, 103.0, 0.0);
+    check::le("test −ELBO below 103 nats after 150 epochs", test_neg_elbo, 103.0, 0.0);
 }
 
 // %% [markdown]

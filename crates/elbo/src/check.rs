@@ -2,7 +2,9 @@
 //!
 //! Each check prints one line saying what it verified (`✓ D_KL(p‖q) = ln(5/3): …`) and panics
 //! with a message naming the claim, the value obtained and the value expected when the claim
-//! does not hold. The notebook runner (`cargo xtask test`) turns such a panic into a failure that
+//! does not hold. A check given a meaningless tolerance (NaN or negative) panics saying so
+//! (`check misused: …`) instead of reporting the claim as false; a NaN value never passes. No
+//! check loops or allocates beyond its message. The notebook runner (`cargo xtask test`) turns such a panic into a failure that
 //! names the notebook and the cell.
 //!
 //! ```
@@ -18,6 +20,7 @@ use std::fmt::Display;
 /// Infinities compare equal to themselves (so `D_KL = +∞` can be checked); a NaN never passes.
 #[track_caller]
 pub fn close(what: &str, got: f64, want: f64, tol: f64) {
+    tolerance(what, "tol", tol);
     let diff = abs_diff(got, want);
     if diff <= tol {
         println!("✓ {what}: {got:.10} (expected {want:.10}, |Δ| = {diff:.2e} ≤ {tol:.0e})");
@@ -31,6 +34,7 @@ pub fn close(what: &str, got: f64, want: f64, tol: f64) {
 /// Checks `|got − want| ≤ rel · max(|want|, tiny)` (relative tolerance).
 #[track_caller]
 pub fn close_rel(what: &str, got: f64, want: f64, rel: f64) {
+    tolerance(what, "rel", rel);
     let diff = abs_diff(got, want);
     let scale = want.abs().max(f64::MIN_POSITIVE);
     let r = diff / scale;
@@ -46,10 +50,19 @@ pub fn close_rel(what: &str, got: f64, want: f64, rel: f64) {
 
 /// Checks that a Monte Carlo `estimate` with standard error `se` agrees with the exact value
 /// `want` within `k` standard errors: `|estimate − want| ≤ k·se`.
+///
+/// A NaN, infinite or negative `se` fails with a message saying the standard error is unusable.
 #[track_caller]
 pub fn within_se(what: &str, estimate: f64, se: f64, want: f64, k: f64) {
+    tolerance(what, "k", k);
+    if !(se.is_finite() && se >= 0.0) {
+        panic!(
+            "check failed: {what}: the standard error {se} is not a finite number ≥ 0 \
+             (estimate {estimate}), so nothing can be concluded"
+        );
+    }
     let diff = abs_diff(estimate, want);
-    if se.is_finite() && se >= 0.0 && diff <= k * se {
+    if diff <= k * se {
         let z = if se > 0.0 { diff / se } else { 0.0 };
         println!(
             "✓ {what}: {estimate:.6} ± {se:.2e} (exact {want:.6}, {z:.2} standard errors ≤ {k})"
@@ -65,6 +78,7 @@ pub fn within_se(what: &str, estimate: f64, se: f64, want: f64, k: f64) {
 /// Checks `a ≤ b + tol`, e.g. a lower bound: `check::le("ELBO ≤ log p(x)", elbo, log_px, 1e-9)`.
 #[track_caller]
 pub fn le(what: &str, a: f64, b: f64, tol: f64) {
+    tolerance(what, "tol", tol);
     if a <= b + tol && !a.is_nan() && !b.is_nan() {
         println!("✓ {what}: {a:.8} ≤ {b:.8}");
     } else {
@@ -85,6 +99,7 @@ pub fn that(what: &str, ok: bool) {
 /// Checks that every pair in `got`/`want` is within `tol`, and reports the largest error.
 #[track_caller]
 pub fn all_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    tolerance(what, "tol", tol);
     if got.len() != want.len() {
         panic!(
             "check failed: {what}: {} values obtained but {} expected",
@@ -123,6 +138,15 @@ pub fn fails<T: std::fmt::Debug, E: Display>(what: &str, result: Result<T, E>) -
             e
         }
         Ok(v) => panic!("check failed: {what} should have been rejected, but gave {v:?}"),
+    }
+}
+
+/// Panics (naming the check) unless a tolerance is ≥ 0 and not NaN: with a NaN or negative
+/// tolerance every comparison is false, which would blame the mathematics for a typo.
+#[track_caller]
+fn tolerance(what: &str, name: &str, value: f64) {
+    if value.is_nan() || value < 0.0 {
+        panic!("check misused: {what}: tolerance {name} = {value} must be a number ≥ 0");
     }
 }
 
@@ -174,6 +198,24 @@ mod tests {
     #[should_panic(expected = "expected")]
     fn le_rejects_violated_bounds() {
         le("bound", 1.0, 0.5, 1e-9);
+    }
+
+    #[test]
+    #[should_panic(expected = "check misused: t: tolerance tol = NaN")]
+    fn a_nan_tolerance_is_reported_as_misuse_not_as_a_false_claim() {
+        close("t", 1.0, 1.0, f64::NAN);
+    }
+
+    #[test]
+    #[should_panic(expected = "tolerance k = -1 must be a number ≥ 0")]
+    fn a_negative_tolerance_is_reported_as_misuse() {
+        within_se("t", 1.0, 0.1, 1.0, -1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "standard error NaN is not a finite number")]
+    fn a_nan_standard_error_is_named() {
+        within_se("t", 1.0, f64::NAN, 1.0, 3.0);
     }
 
     #[test]

@@ -67,6 +67,12 @@ pub enum PmfError {
         /// Number of weights.
         len: usize,
     },
+    /// A distribution on more outcomes than can be allocated was requested.
+    #[error("{n} outcomes is more probabilities than can be allocated")]
+    TooLarge {
+        /// Number of outcomes asked for.
+        n: usize,
+    },
     /// Two distributions have supports of different sizes.
     #[error(
         "distributions over different supports: the first has {first} outcomes, the second \
@@ -211,7 +217,8 @@ impl Pmf {
         Ok(Pmf { probs: w })
     }
 
-    /// The uniform distribution on `n` outcomes, p(x) = 1/n; [`PmfError::Empty`] when `n = 0`.
+    /// The uniform distribution on `n` outcomes, p(x) = 1/n; [`PmfError::Empty`] when `n = 0`,
+    /// [`PmfError::TooLarge`] when n probabilities cannot be allocated (an error, not an abort).
     ///
     /// ```
     /// use elbo::info::{entropy, Pmf, Unit};
@@ -220,17 +227,14 @@ impl Pmf {
     /// # Ok::<(), elbo::info::PmfError>(())
     /// ```
     pub fn uniform(n: usize) -> Result<Self, PmfError> {
-        if n == 0 {
-            return Err(PmfError::Empty);
-        }
-        Ok(Pmf {
-            probs: vec![1.0 / n as f64; n],
-        })
+        let mut probs = reserve(n)?;
+        probs.resize(n, 1.0 / n as f64);
+        Ok(Pmf { probs })
     }
 
     /// A random distribution on `n` outcomes, drawn uniformly from the probability simplex
     /// (a Dirichlet(1, …, 1) draw: independent Exp(1) weights, normalized). Pass a seeded
-    /// generator for reproducible draws; [`PmfError::Empty`] when `n = 0`.
+    /// generator for reproducible draws; errors as [`Pmf::uniform`].
     ///
     /// ```
     /// use elbo::info::Pmf;
@@ -242,10 +246,8 @@ impl Pmf {
     /// # Ok::<(), elbo::info::PmfError>(())
     /// ```
     pub fn sample_uniform<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Result<Self, PmfError> {
-        if n == 0 {
-            return Err(PmfError::Empty);
-        }
-        let w: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(Exp1)).collect();
+        let mut w = reserve(n)?;
+        w.extend((0..n).map(|_| rng.sample::<f64, _>(Exp1)));
         // All-zero weights have probability 0 but are handled: `normalize` reports them.
         Pmf::normalize(w)
     }
@@ -315,6 +317,18 @@ fn trim_zeros(s: &str) -> &str {
     } else {
         s
     }
+}
+
+/// An empty vector with room for n ≥ 1 probabilities, reserved fallibly: `vec![x; n]` would
+/// panic on an overflowing size and abort when the allocation fails.
+fn reserve(n: usize) -> Result<Vec<f64>, PmfError> {
+    if n == 0 {
+        return Err(PmfError::Empty);
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| PmfError::TooLarge { n })?;
+    Ok(v)
 }
 
 fn validate_entries(v: &[f64]) -> Result<(), PmfError> {
@@ -588,7 +602,9 @@ pub enum GaussianError {
 /// Each dimension's r − 1 − ln r (r the variance ratio, ≥ 0) is evaluated with a series near
 /// r = 1, so nearly equal Gaussians get an accurate tiny divergence rather than rounding noise.
 /// `mu1`, `var1`, `mu2`, `var2` must have one common length d (d = 0 gives 0); means must be
-/// finite and variances finite and > 0, otherwise a [`GaussianError`] names the entry.
+/// finite and variances finite and > 0, otherwise a [`GaussianError`] names the entry. With
+/// valid parameters the result is ≥ 0 and finite, or +∞ when the true divergence exceeds the
+/// largest `f64` (e.g. means 1e300 apart).
 ///
 /// ```
 /// use elbo::info::kl_diag_gaussians;
@@ -633,7 +649,8 @@ pub fn kl_diag_gaussians(
 ///
 /// The special case μ₂ = 0, σ₂² = 1 of [`kl_diag_gaussians`]; e^ℓ − 1 − ℓ is summed as a
 /// series for |ℓ| ≤ 1, so it stays accurate (and ≥ 0) as σ² → 1. `mu` and `log_var` must have
-/// the same length and finite entries.
+/// the same length and finite entries (else a [`GaussianError`] names the entry); the result is
+/// then ≥ 0, and +∞ when the true divergence exceeds the largest `f64` (e.g. ℓ > 709).
 ///
 /// ```
 /// use elbo::info::kl_to_standard_normal;

@@ -24,6 +24,14 @@
 //!
 //! Conventions: natural logarithms (nats) unless a unit says otherwise; f64 for information theory
 //! and Monte Carlo estimators, f32 for the VAE; every random routine takes an explicit seed.
+//!
+//! Bad input: values are validated where they enter (constructors, builders, `render`), types
+//! that carry invariants keep their fields private, and a bad argument gets a typed error (a
+//! small `thiserror` enum per module) whose message names the argument, what was wrong and what
+//! was expected. No public function of `info`, `gaussian`, `estimators`, `plot` or `table`
+//! panics, hangs or allocates beyond what its arguments ask for; where NaN or ±∞ has a correct
+//! meaning (D_KL = +∞ where q = 0 < p, ln p(±∞) = −∞) the function's documentation says so.
+//! The [`check`] helpers panic by design, with a message naming the claim.
 
 pub mod check;
 pub mod data;

@@ -22,15 +22,15 @@ mod chart;
 mod image;
 mod png;
 
-pub use chart::{Chart, Values};
-pub use image::image_grid;
+pub use chart::{Chart, MAX_DECADES, MAX_SIDE, MIN_SIDE, Values};
+pub use image::{MAX_GRID_SIDE, image_grid};
 /// Where a chart's legend goes ([`Chart::legend`]).
 pub use plotters::chart::SeriesLabelPosition;
 
 use std::path::Path;
 
-/// Why a figure could not be drawn.
-#[derive(Debug, thiserror::Error)]
+/// Why a figure could not be drawn. Every message names the series, axis or argument at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlotError {
     /// A series has no points (or all were filtered out).
     #[error("series `{0}` has no points to plot")]
@@ -51,6 +51,46 @@ pub enum PlotError {
         value: f64,
         axis: &'static str,
     },
+    /// The chart has no series with points (a reference line alone has no x range).
+    #[error(
+        "chart `{0}` has nothing to draw: add a line, dashed line, points or band \
+         (a reference line alone has no x range)"
+    )]
+    NoData(String),
+    /// [`Chart::classes`] got a number of class labels different from its number of points.
+    #[error("classes: {labels} class labels for {points} points; one label per point is expected")]
+    Labels {
+        /// Number of labels given.
+        labels: usize,
+        /// Number of points (length of x).
+        points: usize,
+    },
+    /// An axis range, given or fitted to the data, cannot be drawn.
+    #[error("{axis} axis range [{lo:?}, {hi:?}] ({origin}): {why}")]
+    Range {
+        /// `"x"` or `"y"`.
+        axis: &'static str,
+        /// Lower end.
+        lo: f64,
+        /// Upper end.
+        hi: f64,
+        /// `"given by x_range"`, `"given by y_range"` or `"fitted to the data"`.
+        origin: &'static str,
+        /// What is wrong and what is expected.
+        why: &'static str,
+    },
+    /// The chart size is outside the supported range.
+    #[error(
+        "size {width}×{height}: width and height must each be between {min} and {max} pixels",
+        min = chart::MIN_SIDE,
+        max = chart::MAX_SIDE
+    )]
+    Size {
+        /// Width asked for.
+        width: u32,
+        /// Height asked for.
+        height: u32,
+    },
     /// An image grid was given the wrong shape.
     #[error("image grid: {0}")]
     Shape(String),
@@ -60,17 +100,24 @@ pub enum PlotError {
 }
 
 /// A rendered figure: an SVG document with its pixel size.
+///
+/// Sizes are kept as `u64` so that [`Figure::hstack`] cannot overflow: summing the widths of
+/// any slice of figures that fits in memory stays far below `u64::MAX`.
 #[derive(Clone, PartialEq)]
 pub struct Figure {
     svg: String,
-    width: u32,
-    height: u32,
+    width: u64,
+    height: u64,
 }
 
 impl Figure {
     /// Wraps an SVG document of the given size.
     pub fn from_svg(svg: String, width: u32, height: u32) -> Self {
-        Figure { svg, width, height }
+        Figure {
+            svg,
+            width: width.into(),
+            height: height.into(),
+        }
     }
 
     /// The SVG source.
@@ -79,11 +126,12 @@ impl Figure {
     }
 
     /// Width and height in pixels.
-    pub fn size(&self) -> (u32, u32) {
+    pub fn size(&self) -> (u64, u64) {
         (self.width, self.height)
     }
 
-    /// Places figures side by side, top-aligned, in one SVG.
+    /// Places figures side by side, top-aligned, in one SVG (an empty slice gives an empty 0×0
+    /// figure).
     pub fn hstack(figures: &[Figure]) -> Figure {
         let width = figures.iter().map(|f| f.width).sum();
         let height = figures.iter().map(|f| f.height).max().unwrap_or(0);

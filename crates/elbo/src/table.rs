@@ -1,5 +1,8 @@
 //! polars `DataFrame`s displayed as HTML tables in evcxr (polars itself only prints a text grid).
 //!
+//! Any frame can be shown: NaN and ±∞ cells read `NaN`, `+∞`, `−∞`, nulls are empty, a cell
+//! polars cannot read shows its error, and all text is HTML-escaped. Nothing here fails or panics.
+//!
 //! ```
 //! use elbo::prelude::*;
 //! let df = df!("k" => [1i64, 10, 100], "bound (nats)" => [-101.2, -99.8, -99.1]).unwrap();
@@ -39,9 +42,10 @@ impl Table {
         self
     }
 
-    /// Number of decimals for floating-point cells.
-    pub fn decimals(mut self, decimals: usize) -> Self {
-        self.decimals = decimals;
+    /// Number of decimals for floating-point cells (a `u8`: any value is a valid, bounded
+    /// format; beyond 17 the extra digits are those of the exact binary value).
+    pub fn decimals(mut self, decimals: u8) -> Self {
+        self.decimals = decimals.into();
         self
     }
 

@@ -25,6 +25,7 @@ import time
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async, run_sync
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -68,6 +69,25 @@ def capture_stderr(client, nb, stderr_file):
         if out.get("output_type") == "error" or out.get("name") == "stderr":
             text = ANSI.sub("", "\n".join(out.get("traceback", [])) or out.get("text", ""))
             return f"could not capture the kernel's stderr: {text.strip()}"
+    return None
+
+
+def restart_and_replay(client, nb, stderr_file, hung, passed_cells):
+    """A cell that never ends leaves the kernel busy: restart it, redirect its stderr again and
+    re-execute, in order, the cells before `hung` that had passed (their outputs are those of the
+    replay). Returns an error message if the replay failed."""
+    run_sync(ensure_async)(client.km.restart_kernel(now=True))
+    run_sync(ensure_async)(client.kc.wait_for_ready(timeout=120))
+    problem = capture_stderr(client, nb, stderr_file)
+    if problem:
+        return problem
+    for index in passed_cells:
+        if index >= hung:
+            break
+        client.execute_cell(nb.cells[index], index)
+        renumber(nb.cells[index], 1)
+        if stderr_file.take():
+            return f"replaying cell {index + 1} after the restart failed"
     return None
 
 
@@ -115,6 +135,9 @@ def main():
     ap.add_argument("--kernel", default="rust")
     ap.add_argument("--cwd", help="the kernel's working directory (default: the notebook's)")
     ap.add_argument("--keep-going", action="store_true", help="execute every cell, even after a failure")
+    ap.add_argument("--replay-after-timeout", action="store_true",
+                    help="after a cell times out, restart the kernel and re-execute the cells before it "
+                         "that passed, so later cells find their state (grading: a hang costs one part)")
     args = ap.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
@@ -139,6 +162,7 @@ def main():
                 raise RuntimeError(problem)
             hidden = 1
             code_index = 0
+            passed_cells = []
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -154,6 +178,11 @@ def main():
                     message = failure(cell)
                 except CellTimeoutError:
                     message = f"timed out after {args.timeout} s"
+                    if args.replay_after_timeout:
+                        problem = restart_and_replay(client, nb, stderr_file, index, passed_cells)
+                        hidden = 1
+                        if problem:
+                            message += f"; {problem}"
                 except DeadKernelError as e:
                     message = f"the kernel died: {e}"
                 if message and "Subprocess terminated" in message:
@@ -175,6 +204,8 @@ def main():
                     failed = True
                     if not args.keep_going:
                         break
+                else:
+                    passed_cells.append(index)
     except Exception as e:  # kernel could not start, etc.
         emit(event="cell", cell=0, code_cell=0, seconds=0, first_line="(kernel start-up)",
              failure=f"{type(e).__name__}: {e}")

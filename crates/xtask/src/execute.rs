@@ -1,7 +1,7 @@
 //! Executes one notebook in a fresh kernel through `py/run_notebook.py` and reads its report.
 
 use crate::setup::Env;
-use crate::util::{Result, fail, spawn_error};
+use crate::util::{Result, fail, say, spawn_error};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -61,6 +61,10 @@ pub struct Run {
     pub keep_going: bool,
     /// The run is expected to fail (a self-test): say so instead of "FAILED".
     pub expect_failure: bool,
+    /// Seconds a cell may run before it counts as hung (default: the runner's 30 minutes).
+    pub timeout: Option<u64>,
+    /// After a hung cell, restart the kernel and replay the cells before it that passed.
+    pub replay_after_timeout: bool,
     /// Extra environment for the kernel (e.g. `ELBO_KERNEL_POOL`, read by `py/kernel.py`).
     pub env: Vec<(String, String)>,
 }
@@ -118,6 +122,12 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
         cmd.arg("--keep-going");
     }
     cmd.envs(run.env.iter().map(|(k, v)| (k, v)));
+    if let Some(t) = run.timeout {
+        cmd.arg("--timeout").arg(t.to_string());
+    }
+    if run.replay_after_timeout {
+        cmd.arg("--replay-after-timeout");
+    }
     let mut child = cmd.spawn().map_err(|e| spawn_error(&cmd, e))?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut out = Outcome {
@@ -127,8 +137,7 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
         cells: Vec::new(),
         failure: None,
     };
-    print!("{label} {} ", nb.name);
-    flush();
+    say(&format!("{label} {} ", nb.name));
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         let Ok(ev) = serde_json::from_str::<Value>(&line) else {
@@ -144,8 +153,7 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
                     failure: ev["failure"].as_str().map(str::to_string),
                     seconds: ev["seconds"].as_f64().unwrap_or(0.0),
                 };
-                print!("{}", if cell.failure.is_some() { "x" } else { "." });
-                flush();
+                say(if cell.failure.is_some() { "x" } else { "." });
                 if cell.failure.is_some() && out.failure.is_none() {
                     out.failure = Some(cell.clone());
                 }
@@ -169,36 +177,29 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
         });
     }
     match &out.failure {
-        None => println!(
-            " {} code cells, {} ✓",
+        None => say(&format!(
+            " {} code cells, {} ✓\n",
             out.code_cells,
             crate::util::secs(out.seconds)
-        ),
-        Some(f) if run.expect_failure || run.keep_going => {
-            println!(
-                " first failure at cell {}: {}",
-                f.cell,
-                f.message().lines().next().unwrap_or("")
-            )
-        }
+        )),
+        Some(f) if run.expect_failure || run.keep_going => say(&format!(
+            " first failure at cell {}: {}\n",
+            f.cell,
+            f.message().lines().next().unwrap_or("")
+        )),
         Some(f) => {
-            println!(" FAILED");
-            println!(
-                "  {}: cell {} (code cell {} of {}): {}",
+            say(" FAILED\n");
+            say(&format!(
+                "  {}: cell {} (code cell {} of {}): {}\n",
                 nb.name, f.cell, f.code_cell, out.code_cells, f.first_line
-            );
+            ));
             for l in f.message().lines() {
-                println!("    {l}");
+                say(&format!("    {l}\n"));
             }
-            println!("  (kernel log: {})", log.display());
+            say(&format!("  (kernel log: {})\n", log.display()));
         }
     }
     Ok(out)
-}
-
-fn flush() {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
 }
 
 /// The source of the first code cell of a notebook (every notebook's is the same set-up cell).

@@ -3,8 +3,11 @@
 mod args;
 mod bench;
 mod browser;
+mod bundle;
 mod execute;
+mod grade;
 mod handout;
+mod lanes;
 mod render;
 mod selftest;
 mod setup;
@@ -69,6 +72,20 @@ const COMMANDS: &[Command] = &[
             flags: &[],
             options: &["--repeat"],
             positionals: 0,
+        },
+    },
+    Command {
+        name: "grade",
+        usage: "grade SUBMISSIONS [--out DIR] [--timeout SECONDS]",
+        about: "grade students' filled-in handouts: SUBMISSIONS holds a folder per student with any\n\
+                of the handouts under their own names; each runs in a fresh kernel in a scratch copy,\n\
+                with a time limit per cell (default 120 s); writes DIR/grades.csv (student, notebook,\n\
+                part, passed, total, status, first_failure) and DIR/grades.html (default DIR:\n\
+                target/grades)",
+        spec: args::Spec {
+            flags: &[],
+            options: &["--out", "--timeout"],
+            positionals: 1,
         },
     },
     Command {
@@ -162,6 +179,18 @@ fn dispatch(name: &str, a: &args::Args) -> util::Result<bool> {
             skip_notebooks: a.flag("--skip-notebooks"),
         }),
         "selftest" => selftest::run(a.number("--repeat")?.unwrap_or(50)),
+        "grade" => match a.positionals.first() {
+            Some(dir) => grade::run(
+                std::path::Path::new(dir),
+                &a.value("--out")
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_else(|| util::root().join("target/grades")),
+                a.number("--timeout")?.unwrap_or(120),
+            ),
+            None => Err(util::Error(
+                "usage: cargo xtask grade SUBMISSIONS [--out DIR] [--timeout SECONDS]".into(),
+            )),
+        },
         "lab" => lab(),
         "sync" => match a.value("--from").as_deref() {
             None => sync::run_sync(false).map(|_| true),

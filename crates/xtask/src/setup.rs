@@ -280,24 +280,41 @@ pub fn prewarm(env: &Env) -> Result<()> {
         "nbformat": 4, "nbformat_minor": 5
     });
     std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
-    println!("setup: pre-building the support crate and its dependencies for the kernels");
-    let run = crate::execute::Run {
-        cwd: Some(nb_dir),
-        ..Default::default()
-    };
-    let book = crate::execute::Notebook {
-        name: "prewarm".into(),
-        ipynb: scratch,
-    };
-    let out = crate::execute::execute(
-        env,
-        &book,
-        &dir.join("prewarm-executed.ipynb"),
-        &run,
-        "setup:",
-    )?;
-    if !out.passed() {
-        fail!("setup: pre-building for the kernels failed (see above)");
+    let slots = crate::lanes::jobs();
+    println!(
+        "setup: pre-building the support crate and its dependencies for the kernels ({slots} build directories, as many as `test` runs kernels at once)"
+    );
+    let outcomes: Vec<Result<bool>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..slots)
+            .map(|i| {
+                let (scratch, dir, nb_dir) = (&scratch, &dir, &nb_dir);
+                scope.spawn(move || {
+                    let run = crate::execute::Run {
+                        cwd: Some(nb_dir.clone()),
+                        ..Default::default()
+                    };
+                    let book = crate::execute::Notebook {
+                        name: format!("prewarm {}", i + 1),
+                        ipynb: scratch.clone(),
+                    };
+                    let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
+                    let (result, report) = crate::util::captured(|| {
+                        crate::execute::execute(env, &book, &out, &run, "setup:")
+                    });
+                    print!("{report}");
+                    result.map(|o| o.passed())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Ok(false)))
+            .collect()
+    });
+    for o in outcomes {
+        if !o? {
+            fail!("setup: pre-building for the kernels failed (see above)");
+        }
     }
     Ok(())
 }

@@ -69,6 +69,24 @@ pub fn run_test(opts: &Options) -> Result<bool> {
     Ok(t.failed == 0)
 }
 
+/// One unit of notebook work: its name and what it records (passed, what failed).
+type Task<'a> = (String, crate::lanes::Task<'a, Result<Vec<(bool, String)>>>);
+
+/// Runs `tasks` side by side and adds their records to `t`.
+fn run_tasks(tasks: Vec<Task<'_>>, t: &mut Tally) {
+    let (names, tasks): (Vec<String>, Vec<_>) = tasks.into_iter().unzip();
+    for (name, result) in names.into_iter().zip(crate::lanes::run(tasks)) {
+        match result {
+            Ok(records) => {
+                for (ok, what) in records {
+                    t.record(ok, what);
+                }
+            }
+            Err(e) => t.record(false, format!("{name}: {e}")),
+        }
+    }
+}
+
 fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
     let env = ensure()?;
     println!("test: notebook hygiene (no committed outputs, .rs and .ipynb in step)");
@@ -83,121 +101,125 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
 
     let out_dir = env.root.join("target/xtask/notebooks");
     std::fs::create_dir_all(&out_dir)?;
-    if opts.only.is_none() {
-        println!("test: the notebook runner catches failures (scratch notebooks that must fail)");
-        let dir = env.root.join("crates/xtask/tests/notebooks");
-        for (i, (name, cell, text)) in SELF_TESTS.iter().enumerate() {
-            let nb = Notebook {
-                name: name.to_string(),
-                ipynb: dir.join(format!("{name}.ipynb")),
-            };
-            let label = format!("  self-test [{}/{}] must fail:", i + 1, SELF_TESTS.len());
-            let run = Run {
-                fast: true,
-                expect_failure: true,
-                ..Run::default()
-            };
-            let out = execute(
-                &env,
-                &nb,
-                &out_dir.join(format!("self-test-{name}.ipynb")),
-                &run,
-                &label,
-            )?;
-            let ok = out
-                .failure
-                .as_ref()
-                .is_some_and(|f| f.cell == *cell && f.message().contains(text));
-            println!(
-                "  self-test {name}: {}",
-                if ok {
-                    "caught as expected ✓"
-                } else {
-                    "NOT caught as expected ✗"
-                }
-            );
-            t.record(
-                ok,
-                format!("runner self-test `{name}`: expected a failure at cell {cell} mentioning `{text}`"),
-            );
-        }
-    }
-
-    if opts.only.is_none() {
-        println!(
-            "test: failure detection under repetition (3 rounds of every kind of failure in one kernel)"
-        );
-        let (problems, caught) = crate::selftest::stress(&env, 3, "  stress")?;
-        for p in &problems {
-            println!("  {p}");
-        }
-        t.record(
-            problems.is_empty() && caught == 12,
-            format!(
-                "runner stress test: {caught} of 12 failures caught; {}",
-                problems.join("; ")
-            ),
-        );
-        println!("test: kernels reuse their build directory and still pick up an edited crate");
-        let problems = crate::selftest::picks_up_edits(&env)?;
-        for p in &problems {
-            println!("  {p}");
-        }
-        t.record(
-            problems.is_empty(),
-            format!("edit pick-up: {}", problems.join("; ")),
-        );
-    }
-
-    let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
-    println!(
-        "test: executing {} notebooks in fresh kernels (fast mode, ELBO_FAST=1)",
-        nbs.len()
-    );
-    let mut passed = Vec::new();
-    for (i, nb) in nbs.iter().enumerate() {
-        let label = format!("[{}/{}]", i + 1, nbs.len());
-        let run = Run {
-            fast: true,
-            ..Run::default()
-        };
-        let out = execute(
-            &env,
-            nb,
-            &out_dir.join(format!("{}.ipynb", nb.name)),
-            &run,
-            &label,
-        )?;
-        let what = match &out.failure {
-            Some(f) => format!(
-                "notebook {}: cell {}: {}",
-                nb.name,
-                f.cell,
-                f.message().lines().next().unwrap_or("")
-            ),
-            None => String::new(),
-        };
-        t.record(out.passed(), what);
-        if out.passed() {
-            passed.push(nb.clone());
-        }
-    }
-
-    println!(
-        "test: student handouts (run up to the first stub; checks fail until filled in; solutions paste back)"
-    );
     let student_dir = env.root.join("target/xtask/student");
     std::fs::create_dir_all(&student_dir)?;
-    for nb in &passed {
-        let problems = crate::handout::check(&env, nb, &student_dir)?;
-        for p in &problems {
-            println!("  {p}");
+    let nbs = notebooks(&env.root.join("notebooks"), opts.only.as_deref())?;
+    let jobs = crate::lanes::jobs();
+    println!(
+        "test: {} notebooks (fast mode, ELBO_FAST=1) and their handouts{}, each in fresh kernels, {jobs} at a time",
+        nbs.len(),
+        if opts.only.is_none() {
+            ", the runner's self-tests"
+        } else {
+            ""
         }
-        t.record(
-            problems.is_empty(),
-            format!("handout {}: {}", nb.name, problems.join("; ")),
-        );
+    );
+    let passed = std::sync::Mutex::new(Vec::new());
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    // Longest first, so the two lanes end together.
+    for nb in nbs.iter().rev() {
+        let (env, out_dir, student_dir, passed) = (&env, &out_dir, &student_dir, &passed);
+        tasks.push((
+            nb.name.clone(),
+            Box::new(move || {
+                let run = Run {
+                    fast: true,
+                    ..Run::default()
+                };
+                let out = execute(
+                    env,
+                    nb,
+                    &out_dir.join(format!("{}.ipynb", nb.name)),
+                    &run,
+                    "notebook",
+                )?;
+                let what = match &out.failure {
+                    Some(f) => format!(
+                        "notebook {}: cell {}: {}",
+                        nb.name,
+                        f.cell,
+                        f.message().lines().next().unwrap_or("")
+                    ),
+                    None => String::new(),
+                };
+                let mut records = vec![(out.passed(), what)];
+                if out.passed() {
+                    passed.lock().expect("passed").push(nb.clone());
+                    let problems = crate::handout::check(env, nb, student_dir)?;
+                    for p in &problems {
+                        crate::util::say(&format!("  {p}\n"));
+                    }
+                    records.push((
+                        problems.is_empty(),
+                        format!("handout {}: {}", nb.name, problems.join("; ")),
+                    ));
+                }
+                Ok(records)
+            }),
+        ));
     }
+    if opts.only.is_none() {
+        let env = &env;
+        tasks.push((
+            "runner stress test".into(),
+            Box::new(move || {
+                crate::util::say("runner: every kind of failure, 3 rounds in one kernel, each caught at its own cell\n");
+                let (problems, caught) = crate::selftest::stress(env, 3, "  stress")?;
+                for p in &problems {
+                    crate::util::say(&format!("  {p}\n"));
+                }
+                Ok(vec![(
+                    problems.is_empty() && caught == 12,
+                    format!("runner stress test: {caught} of 12 failures caught; {}", problems.join("; ")),
+                )])
+            }),
+        ));
+        tasks.push((
+            "edit pick-up".into(),
+            Box::new(move || {
+                crate::util::say("runner: kernels reuse their build directory and still pick up an edited crate\n");
+                let problems = crate::selftest::picks_up_edits(env)?;
+                for p in &problems {
+                    crate::util::say(&format!("  {p}\n"));
+                }
+                Ok(vec![(problems.is_empty(), format!("edit pick-up: {}", problems.join("; ")))])
+            }),
+        ));
+        let dir = env.root.join("crates/xtask/tests/notebooks");
+        for (name, cell, text) in SELF_TESTS {
+            let (dir, out_dir) = (dir.clone(), &out_dir);
+            tasks.push((
+                format!("self-test {name}"),
+                Box::new(move || {
+                    let nb = Notebook {
+                        name: name.to_string(),
+                        ipynb: dir.join(format!("{name}.ipynb")),
+                    };
+                    let run = Run {
+                        fast: true,
+                        expect_failure: true,
+                        ..Run::default()
+                    };
+                    let out = execute(env, &nb, &out_dir.join(format!("self-test-{name}.ipynb")), &run, "runner self-test, must fail:")?;
+                    let ok = out
+                        .failure
+                        .as_ref()
+                        .is_some_and(|f| f.cell == *cell && f.message().contains(text));
+                    crate::util::say(&format!(
+                        "  self-test {name}: {}\n",
+                        if ok { "caught as expected ✓" } else { "NOT caught as expected ✗" }
+                    ));
+                    Ok(vec![(
+                        ok,
+                        format!("runner self-test `{name}`: expected a failure at cell {cell} mentioning `{text}`"),
+                    )])
+                }),
+            ));
+        }
+    }
+    run_tasks(tasks, t);
+    let mut passed = passed.into_inner().expect("passed");
+    passed.sort_by(|a, b| a.name.cmp(&b.name));
 
     match crate::browser::chromium() {
         None => println!(

@@ -109,6 +109,38 @@ pub fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
+thread_local! {
+    /// Where [`say`] writes on this thread: stdout, or a buffer while [`captured`] runs.
+    static SAY_BUFFER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Progress output: printed at once (and flushed, so a dot per cell shows live), or kept for
+/// later when the caller runs inside [`captured`] (tasks run side by side print whole reports).
+pub fn say(text: &str) {
+    let printed = SAY_BUFFER.with(|b| match b.borrow_mut().as_mut() {
+        Some(buf) => {
+            buf.push_str(text);
+            false
+        }
+        None => true,
+    });
+    if printed {
+        use std::io::Write;
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// Runs `f` with this thread's [`say`] output collected; returns its result and the output.
+pub fn captured<R>(f: impl FnOnce() -> R) -> (R, String) {
+    SAY_BUFFER.with(|b| *b.borrow_mut() = Some(String::new()));
+    let r = f();
+    let text = SAY_BUFFER
+        .with(|b| b.borrow_mut().take())
+        .unwrap_or_default();
+    (r, text)
+}
+
 /// Seconds as `12.3 s` or `2 min 05 s`.
 pub fn secs(s: f64) -> String {
     if s < 120.0 {
@@ -121,6 +153,19 @@ pub fn secs(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captured_output_is_returned_not_printed() {
+        let (n, text) = captured(|| {
+            say("a ");
+            say("b\n");
+            7
+        });
+        assert_eq!((n, text.as_str()), (7, "a b\n"));
+        // outside `captured` nothing is kept
+        let ((), empty) = captured(|| ());
+        assert!(empty.is_empty());
+    }
 
     #[test]
     fn seconds_read_naturally() {

@@ -24,7 +24,9 @@ impl Trace {
         self.n.iter().map(|&n| n as f64).collect()
     }
 
-    /// The band $\bar g_n \pm k\, s_n/\sqrt n$ as (lower, upper).
+    /// The band $\bar g_n \pm k\, s_n/\sqrt n$ as (lower, upper), one entry per checkpoint.
+    /// (A trace from [`running`] has equal-length fields; if they were edited to different
+    /// lengths, the band covers the shorter of `mean` and `std_error`.)
     pub fn band(&self, k: f64) -> (Vec<f64>, Vec<f64>) {
         self.mean
             .iter()
@@ -33,10 +35,11 @@ impl Trace {
             .unzip()
     }
 
-    /// The final estimate, or `None` for an empty trace.
+    /// The final estimate, or `None` for an empty trace (or one whose fields were edited to
+    /// different lengths).
     pub fn last(&self) -> Option<(u64, f64, f64)> {
         let i = self.n.len().checked_sub(1)?;
-        Some((self.n[i], self.mean[i], self.std_error[i]))
+        Some((self.n[i], *self.mean.get(i)?, *self.std_error.get(i)?))
     }
 }
 
@@ -55,19 +58,42 @@ fn check_checkpoints(checkpoints: &[u64]) -> Result<(), EstimatorError> {
     Ok(())
 }
 
+/// Most checkpoints [`log_spaced`] makes: far more than a plot can show.
+pub const MAX_CHECKPOINTS: usize = 1 << 16;
+
 /// About `count` sample counts spaced evenly in $\ln n$ from `lo` to `hi` (rounded, duplicates
 /// removed, always including both ends): the checkpoints of a log-log convergence plot.
-/// Values below 2 are raised to 2; `hi < lo` gives just `[lo]`.
+/// `lo == hi` gives `[lo]`.
 ///
 /// ```
 /// use elbo::estimators::log_spaced;
-/// assert_eq!(log_spaced(10, 1000, 3), vec![10, 100, 1000]);
+/// assert_eq!(log_spaced(10, 1000, 3)?, vec![10, 100, 1000]);
+/// assert!(log_spaced(1, 1000, 3).is_err()); // a sample variance needs n ≥ 2
+/// # Ok::<(), elbo::estimators::EstimatorError>(())
 /// ```
-pub fn log_spaced(lo: u64, hi: u64, count: usize) -> Vec<u64> {
-    let lo = lo.max(2);
-    let hi = hi.max(lo);
-    if count < 2 || hi == lo {
-        return vec![lo];
+///
+/// # Errors
+/// [`EstimatorError::Invalid`] naming `lo` if it is below 2, `hi` if it is below `lo`, and
+/// `count` if it is below 2 (with lo < hi) or above [`MAX_CHECKPOINTS`].
+pub fn log_spaced(lo: u64, hi: u64, count: usize) -> Result<Vec<u64>, EstimatorError> {
+    let invalid = |what, why| Err(EstimatorError::Invalid { what, why });
+    if lo < 2 {
+        return invalid(
+            "lo",
+            "checkpoints start at n ≥ 2 (a sample variance needs two samples)",
+        );
+    }
+    if hi < lo {
+        return invalid("hi", "expected hi ≥ lo");
+    }
+    if hi == lo {
+        return Ok(vec![lo]);
+    }
+    if count < 2 {
+        return invalid("count", "both ends lo < hi need count ≥ 2");
+    }
+    if count > MAX_CHECKPOINTS {
+        return invalid("count", "at most MAX_CHECKPOINTS = 65536 checkpoints");
     }
     let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
     let mut v: Vec<u64> = (0..count)
@@ -77,7 +103,7 @@ pub fn log_spaced(lo: u64, hi: u64, count: usize) -> Vec<u64> {
     v[0] = lo;
     v[count - 1] = hi;
     v.dedup();
-    v
+    Ok(v)
 }
 
 /// The running estimate of `estimator` along one stream of samples, recorded at each checkpoint.
@@ -138,7 +164,8 @@ pub fn running<F: Objective + ?Sized>(
 /// The repetitions are spread over the available cores; the result does not depend on how many.
 ///
 /// # Errors
-/// As [`running`], and [`EstimatorError::Invalid`] for zero repetitions.
+/// As [`running`], and [`EstimatorError::Invalid`] for zero repetitions or a non-finite
+/// `exact`.
 pub fn rms_error<F: Objective + ?Sized>(
     estimator: Estimator,
     f: &F,
@@ -152,6 +179,12 @@ pub fn rms_error<F: Objective + ?Sized>(
         return Err(EstimatorError::Invalid {
             what: "repetitions",
             why: "at least one is needed",
+        });
+    }
+    if !exact.is_finite() {
+        return Err(EstimatorError::Invalid {
+            what: "exact",
+            why: "the exact value must be a finite number",
         });
     }
     check_checkpoints(checkpoints)?;
@@ -271,7 +304,8 @@ impl Default for Descent {
 /// ($4\sigma^2$ pathwise, $15\sigma^2$ score, $6\sigma^2$ optimal baseline).
 ///
 /// # Errors
-/// [`EstimatorError::Invalid`] for a non-finite step or zero samples;
+/// [`EstimatorError::Invalid`] for a non-finite step, zero samples, or more iterations than a
+/// trajectory in memory can hold; a negative step is gradient ascent (and diverges on x²);
 /// [`EstimatorError::Gaussian`] for an invalid θ₀ or σ; [`EstimatorError::Diverged`] if θ
 /// leaves the finite numbers.
 pub fn descend<F: Objective + ?Sized>(
@@ -287,10 +321,15 @@ pub fn descend<F: Objective + ?Sized>(
     if settings.samples == 0 {
         return Err(invalid("samples", "each step needs at least one sample"));
     }
+    // T + 1 values of 8 bytes must be addressable; the trajectory grows as it goes, so a large
+    // T allocates only what the run has reached.
+    if settings.iterations >= (isize::MAX as usize) / 8 {
+        return Err(invalid("iterations", "the trajectory must fit in memory"));
+    }
     let mut rng = stream_rng(seed, 0);
     let mut theta = settings.theta0;
     Gaussian::new(theta, settings.sigma)?;
-    let mut path = Vec::with_capacity(settings.iterations + 1);
+    let mut path = Vec::with_capacity((settings.iterations + 1).min(1 << 16));
     path.push(theta);
     for t in 1..=settings.iterations {
         let p = Gaussian::new(theta, settings.sigma)?;
@@ -336,8 +375,9 @@ pub fn central_difference<const P: usize>(
 }
 
 /// $\ln\big(\frac1K \sum_k e^{a_k}\big)$ computed stably (shifting by $\max_k a_k$): the Monte
-/// Carlo estimate of a log-marginal likelihood from log-weights. Empty input gives NaN; all
-/// $a_k = -\infty$ gives $-\infty$.
+/// Carlo estimate of a log-marginal likelihood from log-weights. Empty input gives NaN (the mean
+/// of nothing), as does any NaN entry; all $a_k = -\infty$ gives $-\infty$, and any
+/// $a_k = +\infty$ (without NaN) gives $+\infty$.
 ///
 /// ```
 /// use elbo::estimators::log_mean_exp;
@@ -345,7 +385,8 @@ pub fn central_difference<const P: usize>(
 /// assert_eq!(log_mean_exp(&[1000.0, 1000.0]), 1000.0);
 /// ```
 pub fn log_mean_exp(a: &[f64]) -> f64 {
-    if a.is_empty() {
+    // `f64::max` skips NaN, so NaN must be caught before taking the maximum.
+    if a.is_empty() || a.iter().any(|v| v.is_nan()) {
         return f64::NAN;
     }
     let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);

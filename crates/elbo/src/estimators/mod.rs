@@ -32,6 +32,13 @@
 //! # Ok::<(), EstimatorError>(())
 //! ```
 //!
+//! Bad input: every [`Gaussian`] is valid by construction (finite θ, σ > 0 with σ² a normal
+//! `f64`); `n < 2`, zero threads, a non-finite baseline, step or exact value, malformed
+//! checkpoints and unsupported quadrature sizes are typed [`EstimatorError`]s. The objective is
+//! the caller's: NaN or infinite values of f or f' propagate into the estimate (the average of
+//! such values is not a number), and are never replaced. Memory does not grow with n (runs are
+//! merged in windows of chunks) and at most [`MAX_THREADS`] threads are spawned.
+//!
 //! Everything streams: the samples are never stored, nothing is allocated per sample, and a
 //! [`Sampling`] may split the work over threads with independent, seeded streams.
 
@@ -41,11 +48,11 @@ pub(crate) mod stream;
 mod ziggurat;
 
 pub use self::convergence::{
-    Descent, Trace, central_difference, descend, log_log_slope, log_mean_exp, log_spaced,
-    rms_error, running,
+    Descent, MAX_CHECKPOINTS, Trace, central_difference, descend, log_log_slope, log_mean_exp,
+    log_spaced, rms_error, running,
 };
 pub use self::quadrature::GaussHermite;
-pub use self::stream::{RunningMean, Sampling};
+pub use self::stream::{MAX_THREADS, RunningMean, Sampling};
 pub use crate::gaussian::Gaussian;
 
 use crate::gaussian::GaussianError;
@@ -208,6 +215,8 @@ impl Square {
     ///   $\operatorname{Var} g_b = \operatorname{Var} g - 2b\,(\theta^2/\sigma^2 + 3) + b^2/\sigma^2$
     ///   because $\operatorname{Cov}(g, \varepsilon/\sigma) = \theta^2/\sigma^2 + 3$;
     /// - optimal $b^* = \theta^2 + 3\sigma^2$: $\operatorname{Var} = 8\theta^2 + 6\sigma^2$.
+    ///
+    /// A NaN baseline gives NaN (no variance is defined); values beyond the largest `f64` give +∞.
     pub fn variance(estimator: Estimator, p: Gaussian) -> f64 {
         let (t2, s2) = (p.mean() * p.mean(), p.variance());
         let score = t2 * t2 / s2 + 14.0 * t2 + 15.0 * s2;
@@ -437,12 +446,13 @@ pub struct Reference {
 impl Reference {
     /// The standard error of the sample variance of n samples, $\sqrt{(\mu_4 - \sigma_g^4)/n}$
     /// (leading order in 1/n): how far an empirical variance may honestly stray from
-    /// [`Reference::variance`].
+    /// [`Reference::variance`]. n = 0 gives +∞ or NaN, as for [`Reference::std_error`].
     pub fn variance_std_error(&self, n: u64) -> f64 {
         ((self.fourth_central - self.variance * self.variance) / n as f64).sqrt()
     }
 
-    /// The standard error of the mean of n samples, $\sqrt{\operatorname{Var}(g)/n}$.
+    /// The standard error of the mean of n samples, $\sqrt{\operatorname{Var}(g)/n}$ (n = 0,
+    /// no samples, gives +∞, or NaN when the variance is 0: nothing is known either way).
     pub fn std_error(&self, n: u64) -> f64 {
         (self.variance / n as f64).sqrt()
     }

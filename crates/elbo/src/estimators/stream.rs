@@ -54,7 +54,8 @@ impl Sampling {
         }
     }
 
-    /// The same run on `threads` threads (same result, less time).
+    /// The same run on `threads` threads (same result, less time; at most [`MAX_THREADS`] are
+    /// spawned, and 0 is rejected by the functions that run it).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -107,7 +108,9 @@ impl RunningMean {
         }
     }
 
-    /// Adds one value: $\bar x_n = \bar x_{n-1} + (x - \bar x_{n-1})/n$,
+    /// Adds one value (a NaN or infinite value makes the mean and variance NaN or infinite from
+    /// then on, as it should: the average of such values is not a number):
+    /// $\bar x_n = \bar x_{n-1} + (x - \bar x_{n-1})/n$,
     /// $M_{2,n} = M_{2,n-1} + (x - \bar x_{n-1})(x - \bar x_n)$.
     #[inline]
     pub fn push(&mut self, x: f64) {
@@ -291,8 +294,17 @@ pub(crate) fn for_each_chunk(seed: u64, n: u64, mut visit: impl FnMut(u64, &mut 
     }
 }
 
-/// Runs `g(ε)` over a [`Sampling`] (validated): chunk by chunk, on up to `threads` threads that
-/// claim chunks from a shared counter, then merges the chunks' moments in chunk order.
+/// Most threads a run spawns, whatever [`Sampling::threads`] asks for: the result does not
+/// depend on the thread count, and spawning thousands of threads would only fail.
+pub const MAX_THREADS: usize = 256;
+
+/// Chunks computed (in parallel) before their moments are merged: bounds the memory of a run
+/// to `WINDOW` accumulators whatever n is.
+const WINDOW: u64 = 1024;
+
+/// Runs `g(ε)` over a [`Sampling`] (validated): window by window of [`WINDOW`] chunks, on up to
+/// `threads` threads (at most [`MAX_THREADS`]) that claim chunks from a shared counter, merging
+/// the chunks' moments in chunk order (so the result is bit-identical for any thread count).
 pub(crate) fn run<const P: usize, G: Fn(f64) -> [f64; P] + Sync>(
     sampling: Sampling,
     g: G,
@@ -306,19 +318,40 @@ pub(crate) fn run<const P: usize, G: Fn(f64) -> [f64; P] + Sync>(
         accumulate(&mut stream_rng(seed, c), len, &g, &mut acc);
         acc
     };
-    let workers = (sampling.threads as u64).min(chunks);
-    let mut parts = vec![[RunningMean::new(); P]; chunks as usize];
+    let mut total = [RunningMean::new(); P];
+    let mut start = 0;
+    while start < chunks {
+        let end = chunks.min(start + WINDOW);
+        for part in &window(start, end, sampling.threads, &one) {
+            for (a, b) in total.iter_mut().zip(part) {
+                a.merge(b);
+            }
+        }
+        start = end;
+    }
+    Ok(total)
+}
+
+/// The moments of chunks `start..end`, in chunk order, computed on up to `threads` threads.
+fn window<const P: usize>(
+    start: u64,
+    end: u64,
+    threads: usize,
+    one: &(impl Fn(u64) -> [RunningMean; P] + Sync),
+) -> Vec<[RunningMean; P]> {
+    let workers = (threads.min(MAX_THREADS) as u64).min(end - start);
+    let mut parts = vec![[RunningMean::new(); P]; (end - start) as usize];
     if workers == 1 {
-        for (c, part) in parts.iter_mut().enumerate() {
-            *part = one(c as u64);
+        for (c, part) in (start..end).zip(parts.iter_mut()) {
+            *part = one(c);
         }
     } else {
-        let next = AtomicU64::new(0);
+        let next = AtomicU64::new(start);
         let work = || {
             let mut done = Vec::new();
             loop {
                 let c = next.fetch_add(1, Ordering::Relaxed);
-                if c >= chunks {
+                if c >= end {
                     return done;
                 }
                 done.push((c, one(c)));
@@ -336,16 +369,10 @@ pub(crate) fn run<const P: usize, G: Fn(f64) -> [f64; P] + Sync>(
             finished
         });
         for (c, acc) in finished.into_iter().flatten() {
-            parts[c as usize] = acc;
+            parts[(c - start) as usize] = acc;
         }
     }
-    let mut total = [RunningMean::new(); P];
-    for part in &parts {
-        for (a, b) in total.iter_mut().zip(part) {
-            a.merge(b);
-        }
-    }
-    Ok(total)
+    parts
 }
 
 #[cfg(test)]

@@ -238,7 +238,7 @@ fn estimates_are_reproducible_and_match_the_running_trace() {
 #[test]
 fn rms_error_falls_as_one_over_root_n() {
     let p = Gaussian::new(2.0, 1.0).unwrap();
-    let ns = log_spaced(16, 16_384, 11);
+    let ns = log_spaced(16, 16_384, 11).unwrap();
     for est in Estimator::COMPARED {
         let err = rms_error(est, &Square, p, Square::gradient(p), &ns, 64, 3).unwrap();
         let x: Vec<f64> = ns.iter().map(|&n| n as f64).collect();
@@ -308,9 +308,10 @@ fn invalid_inputs_are_typed_errors() {
         ..Descent::default()
     };
     let err = descend(Estimator::Pathwise, &Square, &bad, 0).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "standard deviation σ[0] = 0 must be finite and > 0"
+    assert!(
+        err.to_string()
+            .starts_with("standard deviation σ[0] = 0 must be > 0"),
+        "{err}"
     );
     let wild = Descent {
         step: 5.0,
@@ -327,8 +328,9 @@ fn invalid_inputs_are_typed_errors() {
 
 #[test]
 fn helpers_behave_at_the_edges() {
-    assert_eq!(log_spaced(1, 1, 5), vec![2]);
-    let v = log_spaced(2, 1_000_000, 40);
+    assert_eq!(log_spaced(5, 5, 5).unwrap(), vec![5]);
+    assert!(log_spaced(1, 1, 5).is_err());
+    let v = log_spaced(2, 1_000_000, 40).unwrap();
     assert!(v.windows(2).all(|w| w[0] < w[1]) && v[0] == 2 && *v.last().unwrap() == 1_000_000);
     assert!(log_mean_exp(&[]).is_nan());
     assert_eq!(log_mean_exp(&[f64::NEG_INFINITY; 3]), f64::NEG_INFINITY);

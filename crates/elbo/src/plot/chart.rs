@@ -1,4 +1,15 @@
 //! [`Chart`]: a small builder for the line, band and scatter plots the notebooks draw.
+//!
+//! The builder methods never fail; everything they were given is checked by [`Chart::render`],
+//! which returns a [`PlotError`] naming the series, axis or argument at fault:
+//!
+//! - every value must be finite (NaN is an error, not a gap), and positive on a log axis;
+//! - a series' y (or band bounds, or class labels) must have one entry per x;
+//! - an axis range, given or fitted to the data, must have finite ends lo < hi, a width that is
+//!   finite and not below 1e-12 of its magnitude, and on a log axis lo > 0 and at most
+//!   [`MAX_DECADES`] decades. (Wider or degenerate ranges used to make the tick computation of
+//!   the drawing library loop for ever or overflow: they are now rejected before drawing.)
+//! - the size must be between [`MIN_SIDE`] and [`MAX_SIDE`] pixels per side.
 
 use super::{Figure, PlotError};
 use ndarray::{Array1, ArrayView1};
@@ -23,6 +34,17 @@ macro_rules! impl_values {
     )*};
 }
 impl_values!(f64, f32);
+
+/// Smallest width or height of a chart in pixels: room for the margins, labels and a plot area.
+pub const MIN_SIDE: u32 = 100;
+/// Largest width or height of a chart in pixels.
+pub const MAX_SIDE: u32 = 16_384;
+/// Most decades a logarithmic axis may span (f64 spans about 617; the tick computation needs
+/// the ratio hi/lo to stay finite).
+pub const MAX_DECADES: f64 = 300.0;
+/// Narrowest axis width relative to the magnitude of its ends: below it the tick spacing is lost
+/// in rounding.
+const MIN_RELATIVE_WIDTH: f64 = 1e-12;
 
 /// Ten distinguishable colours (the "tab10" palette), used in order of the series.
 pub(crate) const PALETTE: [RGBColor; 10] = [
@@ -77,6 +99,8 @@ pub struct Chart {
     legend: SeriesLabelPosition,
     series: Vec<Series>,
     next_color: usize,
+    /// The first error found by a builder method, reported by `render` (builders do not fail).
+    error: Option<PlotError>,
 }
 
 impl Chart {
@@ -94,6 +118,7 @@ impl Chart {
             legend: SeriesLabelPosition::UpperRight,
             series: Vec::new(),
             next_color: 0,
+            error: None,
         }
     }
 
@@ -109,7 +134,7 @@ impl Chart {
         self
     }
 
-    /// Size in pixels.
+    /// Size in pixels, each side between [`MIN_SIDE`] and [`MAX_SIDE`] (checked by `render`).
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.size = (width, height);
         self
@@ -127,13 +152,16 @@ impl Chart {
         self
     }
 
-    /// Fixes the horizontal range instead of fitting it to the data.
+    /// Fixes the horizontal range instead of fitting it to the data. `render` fails with
+    /// [`PlotError::Range`] unless lo < hi are finite (and > 0 on a log axis; see the module
+    /// documentation).
     pub fn x_range(mut self, lo: f64, hi: f64) -> Self {
         self.x_range = Some((lo, hi));
         self
     }
 
-    /// Fixes the vertical range instead of fitting it to the data.
+    /// Fixes the vertical range instead of fitting it to the data (checked like
+    /// [`Chart::x_range`]).
     pub fn y_range(mut self, lo: f64, hi: f64) -> Self {
         self.y_range = Some((lo, hi));
         self
@@ -194,11 +222,28 @@ impl Chart {
     }
 
     /// Points coloured by an integer class label (e.g. the digit), one legend entry per class.
+    /// `render` fails with [`PlotError::Length`] if y and x differ in length and with
+    /// [`PlotError::Labels`] unless there is one label per point.
     pub fn classes(mut self, x: impl Values, y: impl Values, labels: &[u8]) -> Self {
         let (x, y) = (x.values(), y.values());
-        if labels.len() != x.len() {
-            // Reported by `render` as a length error on the first class series.
-            return self.push("classes", x, Vec::new(), Kind::Points);
+        let mismatch = if y.len() != x.len() {
+            Some(PlotError::Length {
+                series: "classes".into(),
+                what: "y",
+                got: y.len(),
+                expected: x.len(),
+            })
+        } else if labels.len() != x.len() {
+            Some(PlotError::Labels {
+                labels: labels.len(),
+                points: x.len(),
+            })
+        } else {
+            None
+        };
+        if let Some(e) = mismatch {
+            self.error.get_or_insert(e);
+            return self;
         }
         let mut classes: Vec<u8> = labels.to_vec();
         classes.sort_unstable();
@@ -220,27 +265,41 @@ impl Chart {
     }
 
     /// Draws the chart.
+    ///
+    /// # Errors
+    /// The first problem found, as a [`PlotError`] (see the module documentation): a builder
+    /// error, then the size, the series' values and lengths, then the axis ranges.
     pub fn render(&self) -> Result<Figure, PlotError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let (w, h) = self.size;
+        if !((MIN_SIDE..=MAX_SIDE).contains(&w) && (MIN_SIDE..=MAX_SIDE).contains(&h)) {
+            return Err(PlotError::Size {
+                width: w,
+                height: h,
+            });
+        }
         self.validate()?;
         let (x0, x1) = match self.x_range {
-            Some(r) => r,
-            None => padded(self.all_x(), self.log_x, 0.0),
+            Some((lo, hi)) => check_range("x", lo, hi, self.log_x, "given by x_range")?,
+            None => fitted("x", self.all_x(), self.log_x, 0.0)?,
         };
         let (y0, y1) = match self.y_range {
-            Some(r) => r,
-            None => padded(self.all_y(), self.log_y, 0.05),
+            Some((lo, hi)) => check_range("y", lo, hi, self.log_y, "given by y_range")?,
+            None => fitted("y", self.all_y(), self.log_y, 0.05)?,
         };
-        let (w, h) = self.size;
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
             root.fill(&WHITE).map_err(backend)?;
+            let axes = (Axis::new(x0, x1, self.log_x), Axis::new(y0, y1, self.log_y));
             match (self.log_x, self.log_y) {
-                (false, false) => self.draw(&root, x0..x1, y0..y1, (x0, x1))?,
-                (true, false) => self.draw(&root, (x0..x1).log_scale(), y0..y1, (x0, x1))?,
-                (false, true) => self.draw(&root, x0..x1, (y0..y1).log_scale(), (x0, x1))?,
+                (false, false) => self.draw(&root, x0..x1, y0..y1, axes)?,
+                (true, false) => self.draw(&root, (x0..x1).log_scale(), y0..y1, axes)?,
+                (false, true) => self.draw(&root, x0..x1, (y0..y1).log_scale(), axes)?,
                 (true, true) => {
-                    self.draw(&root, (x0..x1).log_scale(), (y0..y1).log_scale(), (x0, x1))?
+                    self.draw(&root, (x0..x1).log_scale(), (y0..y1).log_scale(), axes)?
                 }
             }
             root.present().map_err(backend)?;
@@ -253,7 +312,7 @@ impl Chart {
         root: &DrawingArea<SVGBackend<'a>, Shift>,
         xs: X,
         ys: Y,
-        (x0, x1): (f64, f64),
+        (ax, ay): (Axis, Axis),
     ) -> Result<(), PlotError>
     where
         X: AsRangedCoord<Value = f64>,
@@ -290,7 +349,8 @@ impl Chart {
             );
         for s in order {
             let color = s.color;
-            let pts = || s.x.iter().copied().zip(s.y.iter().copied());
+            let at = |x: f64, y: f64| (ax.near(x), ay.near(y));
+            let pts = || s.x.iter().zip(&s.y).map(|(&x, &y)| at(x, y));
             let anno = match &s.kind {
                 Kind::Line => chart.draw_series(LineSeries::new(pts(), color.stroke_width(2))),
                 Kind::Dashed => {
@@ -300,15 +360,15 @@ impl Chart {
                     chart.draw_series(pts().map(|p| Circle::new(p, 2, color.mix(0.75).filled())))
                 }
                 Kind::HLine => chart.draw_series(DashedLineSeries::new(
-                    [(x0, s.y[0]), (x1, s.y[0])],
+                    [at(ax.lo, s.y[0]), at(ax.hi, s.y[0])],
                     6,
                     4,
                     BLACK.mix(0.7).stroke_width(1),
                 )),
                 Kind::Band { lo, hi } => {
                     let mut poly: Vec<(f64, f64)> =
-                        s.x.iter().copied().zip(hi.iter().copied()).collect();
-                    poly.extend(s.x.iter().copied().zip(lo.iter().copied()).rev());
+                        s.x.iter().zip(hi).map(|(&x, &y)| at(x, y)).collect();
+                    poly.extend(s.x.iter().zip(lo).map(|(&x, &y)| at(x, y)).rev());
                     chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.2).filled())))
                 }
             }
@@ -400,23 +460,120 @@ impl Chart {
             }
         }
         if self.series.iter().all(|s| matches!(s.kind, Kind::HLine)) {
-            return Err(PlotError::Empty(self.title.clone()));
+            return Err(PlotError::NoData(self.title.clone()));
         }
         Ok(())
     }
 
-    fn all_x(&self) -> impl Iterator<Item = f64> + '_ {
+    fn all_x(&self) -> impl Iterator<Item = f64> + Clone + '_ {
         self.series.iter().flat_map(|s| s.x.iter().copied())
     }
 
-    fn all_y(&self) -> impl Iterator<Item = f64> + '_ {
+    fn all_y(&self) -> impl Iterator<Item = f64> + Clone + '_ {
         self.series.iter().flat_map(|s| {
-            let band: Box<dyn Iterator<Item = f64>> = match &s.kind {
-                Kind::Band { lo, hi } => Box::new(lo.iter().chain(hi.iter()).copied()),
-                _ => Box::new(std::iter::empty()),
+            let (lo, hi): (&[f64], &[f64]) = match &s.kind {
+                Kind::Band { lo, hi } => (lo, hi),
+                _ => (&[], &[]),
             };
-            s.y.iter().copied().chain(band)
+            s.y.iter().chain(lo).chain(hi).copied()
         })
+    }
+}
+
+/// An axis range as drawn, to keep points from landing so far outside it that the drawing
+/// library's pixel arithmetic overflows (`i32`, a panic in debug builds).
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl Axis {
+    /// How many axis widths outside the range a point may lie: 10⁵ widths of at most
+    /// `MAX_SIDE` = 16 384 pixels is 1.6·10⁹ pixels, inside `i32`.
+    const REACH: f64 = 1e5;
+
+    fn new(lo: f64, hi: f64, log: bool) -> Self {
+        Axis { lo, hi, log }
+    }
+
+    /// `v` itself when it lies within `REACH` widths of the range (in log space on a log axis),
+    /// else the nearest such value. The part of a line or band inside the plot then moves by at
+    /// most 1/`REACH` of the axis — a fraction of a pixel — and points outside stay invisible.
+    fn near(&self, v: f64) -> f64 {
+        if self.log {
+            let (a, b) = (self.lo.log10(), self.hi.log10());
+            let w = Self::REACH * (b - a);
+            10f64.powf(v.log10().clamp(a - w, b + w))
+        } else {
+            let w = Self::REACH * (self.hi - self.lo);
+            v.clamp(self.lo - w, self.hi + w)
+        }
+    }
+}
+
+/// The range of `values` widened by `pad` (see [`padded`]), checked like a given range; a span
+/// that overflows f64 is reported with the data's own extremes.
+fn fitted(
+    axis: &'static str,
+    values: impl Iterator<Item = f64> + Clone,
+    log: bool,
+    pad: f64,
+) -> Result<(f64, f64), PlotError> {
+    let origin = "fitted to the data";
+    let (lo, hi) = values
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !(hi - lo).is_finite() {
+        return Err(PlotError::Range {
+            axis,
+            lo,
+            hi,
+            origin,
+            why: "the data span overflows f64; rescale the data or set the range",
+        });
+    }
+    let (lo, hi) = padded(values, log, pad);
+    check_range(axis, lo, hi, log, origin)
+}
+
+/// Accepts an axis range the drawing library can lay ticks on (see the module documentation).
+fn check_range(
+    axis: &'static str,
+    lo: f64,
+    hi: f64,
+    log: bool,
+    origin: &'static str,
+) -> Result<(f64, f64), PlotError> {
+    let why = if !(lo.is_finite() && hi.is_finite()) {
+        Some("both ends must be finite numbers")
+    } else if lo >= hi {
+        Some("expected lo < hi")
+    } else if log && lo <= 0.0 {
+        Some("a logarithmic axis needs lo > 0")
+    } else if log && hi.log10() - lo.log10() > MAX_DECADES {
+        Some("a logarithmic axis may span at most 300 decades")
+    } else if log && (hi / lo - 1.0) < MIN_RELATIVE_WIDTH {
+        Some("hi/lo − 1 is below 1e-12: too narrow to draw")
+    } else if !log && !(hi - lo).is_finite() {
+        Some("the width hi − lo overflows f64")
+    } else if !log && (hi - lo) < MIN_RELATIVE_WIDTH * lo.abs().max(hi.abs()) {
+        Some("the width is below 1e-12 of the ends' magnitude: too narrow to draw")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(PlotError::Range {
+            axis,
+            lo,
+            hi,
+            origin,
+            why,
+        }),
+        None => Ok((lo, hi)),
     }
 }
 

@@ -11,8 +11,18 @@ const GAP: usize = 1;
 /// Room for the title above the grid.
 const TITLE_H: usize = 28;
 
+/// The largest side of the grid's PNG in pixels (PNG allows 2³¹ − 1; this keeps a grid's
+/// memory, `side²` bytes at most, far below that of a malformed request).
+pub const MAX_GRID_SIDE: usize = 1 << 15;
+
 /// Draws `images` (one image per row, `height × width` pixels row-major, values in [0, 1]) as
 /// a grid with `cols` columns, dark ink on white paper.
+///
+/// # Errors
+/// [`PlotError::Shape`] when there are no images, `cols`, `height` or `width` is 0, a row does
+/// not hold `height × width` pixels, a pixel is NaN or outside [0, 1] (reported, never clamped),
+/// or the grid would be wider or taller than [`MAX_GRID_SIDE`] pixels. Sizes are computed with
+/// checked arithmetic, so no size overflows and nothing is allocated before they are checked.
 ///
 /// ```
 /// use elbo::ndarray::Array2;
@@ -27,34 +37,58 @@ pub fn image_grid(
     width: usize,
     cols: usize,
 ) -> Result<Figure, PlotError> {
+    let shape = |msg: String| Err(PlotError::Shape(msg));
     let n = images.nrows();
     if n == 0 || cols == 0 {
-        return Err(PlotError::Shape(format!(
-            "{n} images in {cols} columns: nothing to draw"
-        )));
+        return shape(format!("{n} images in {cols} columns: nothing to draw"));
     }
-    if images.ncols() != height * width {
-        return Err(PlotError::Shape(format!(
-            "images have {} pixels each but {height}×{width} = {} were expected",
-            images.ncols(),
-            height * width
-        )));
+    if height == 0 || width == 0 {
+        return shape(format!(
+            "image size {height}×{width}: height and width must be ≥ 1"
+        ));
     }
+    let pixels = height.checked_mul(width);
+    if pixels != Some(images.ncols()) {
+        return shape(match pixels {
+            Some(p) => format!(
+                "images have {} pixels each but {height}×{width} = {p} were expected",
+                images.ncols()
+            ),
+            None => format!(
+                "images have {} pixels each but {height}×{width} overflows",
+                images.ncols()
+            ),
+        });
+    }
+    let pixels = images.ncols();
     if let Some((i, v)) = images
         .iter()
         .enumerate()
         .find(|(_, v)| !(0.0..=1.0).contains(*v))
     {
-        return Err(PlotError::Shape(format!(
+        return shape(format!(
             "pixel {} of image {} is {v}, outside [0, 1]",
-            i % (height * width),
-            i / (height * width)
-        )));
+            i % pixels,
+            i / pixels
+        ));
     }
     let cols = cols.min(n);
     let rows = n.div_ceil(cols);
     let (cw, ch) = (width + GAP, height + GAP);
-    let (pw, ph) = ((cols * cw + GAP) * SCALE, (rows * ch + GAP) * SCALE);
+    // Grid side in PNG pixels: (count · cell + GAP) · SCALE, checked.
+    let side = |count: usize, cell: usize| {
+        count
+            .checked_mul(cell)
+            .and_then(|v| v.checked_add(GAP))
+            .and_then(|v| v.checked_mul(SCALE))
+            .filter(|&v| v <= MAX_GRID_SIDE)
+    };
+    let (Some(pw), Some(ph)) = (side(cols, cw), side(rows, ch)) else {
+        return shape(format!(
+            "{n} images of {height}×{width} in {cols} columns make a grid larger than \
+             {MAX_GRID_SIDE} pixels per side; draw fewer or smaller images, or change cols"
+        ));
+    };
     let mut px = vec![200u8; pw * ph];
     for (k, img) in images.outer_iter().enumerate() {
         let (r0, c0) = ((k / cols) * ch + GAP, (k % cols) * cw + GAP);
@@ -65,6 +99,7 @@ pub fn image_grid(
             }
         }
     }
+    // Both sides are ≤ MAX_GRID_SIDE, so they fit in u32.
     let png = encode_gray(pw as u32, ph as u32, &px);
     let (w, h) = (pw.max(240), ph + TITLE_H);
     let svg = format!(

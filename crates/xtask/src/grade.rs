@@ -1,0 +1,537 @@
+//! `cargo xtask grade SUBMISSIONS [--out DIR] [--timeout SECONDS]`: grade students' handouts.
+//!
+//! SUBMISSIONS holds one folder per student with any of the handouts under their own names
+//! (`01-entropy-kl.ipynb`, …). Each notebook runs in a fresh kernel, in fast mode, in a scratch
+//! folder of its own (`DIR/work/STUDENT/`, beside one copy of the support crate and the data), so
+//! the student's code reads and writes there, not in the repository or another student's folder.
+//! This separates files, it does not sandbox: run the grader as an unprivileged user.
+//!
+//! A *part* (1a … 3d) runs from its `## (x)` heading to the next part's heading. A part's checks
+//! are those its solution prints (`✓ what: …`); a check passes when the student's run prints the
+//! same `✓ what`. Any failure in a part (a panic, a `?` error, a failed check, anything on stderr,
+//! a compile error) is the part's `first_failure`; a cell running past the time limit makes the
+//! part `timeout`, and grading goes on (the kernel restarts and replays the cells that passed).
+
+use crate::execute::{Notebook, Outcome, Run, execute};
+use crate::setup::{Env, ensure};
+use crate::util::{Result, fail, say, secs};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One row of `grades.csv`: a student's result on one part (or one file that is not gradable).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub student: String,
+    pub notebook: String,
+    pub part: String,
+    pub passed: usize,
+    pub total: usize,
+    pub status: Status,
+    pub first_failure: String,
+}
+
+/// How a part ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every check passed, nothing failed.
+    Ok,
+    /// A check failed, or the code panicked, returned a `?` error, wrote to stderr or did not compile.
+    Failed,
+    /// A stub still ends in `todo!()`.
+    Unfinished,
+    /// A cell ran past the time limit.
+    Timeout,
+    /// The student handed in no notebook of this name.
+    Missing,
+    /// The file is not a Jupyter notebook.
+    NotANotebook,
+    /// A notebook, but not this assignment's handout (its cells are not the handout's).
+    OtherAssignment,
+    /// A file the assignment does not ask for.
+    Unexpected,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Unfinished => "unfinished",
+            Status::Timeout => "timeout",
+            Status::Missing => "missing",
+            Status::NotANotebook => "not a notebook",
+            Status::OtherAssignment => "other assignment",
+            Status::Unexpected => "unexpected file",
+        }
+    }
+}
+
+/// A handout to grade: its name, the solution it comes from, and its parts' checks.
+pub struct Assignment {
+    pub name: String,
+    /// The code cells' ids of the handout (a submission must carry most of them).
+    pub cell_ids: Vec<String>,
+    /// Checks per part, as the solution prints them (`what` of each `✓ what: …`, with repeats).
+    pub checks: BTreeMap<String, Vec<String>>,
+}
+
+/// The part of each cell (by 0-based index) of a notebook `NN-…`: `Some("1a")` from a `## (a)`
+/// heading on; `None` before the first part.
+pub fn parts(nb: &Value, name: &str) -> Vec<Option<String>> {
+    let question: String = name
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .trim_start_matches('0')
+        .to_string();
+    let mut current = None;
+    cells(nb)
+        .iter()
+        .map(|c| {
+            if c["cell_type"] == "markdown" {
+                for line in source(c).lines() {
+                    let letter = line
+                        .strip_prefix("## (")
+                        .and_then(|r| r.chars().next())
+                        .filter(|ch| ch.is_ascii_lowercase() && line.get(5..6) == Some(")"));
+                    if let Some(l) = letter {
+                        current = Some(format!("{question}{l}"));
+                    }
+                }
+            }
+            current.clone()
+        })
+        .collect()
+}
+
+/// The `what` of every check a run printed, per part.
+pub fn checks_by_part(executed: &Value, parts: &[Option<String>]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (cell, part) in cells(executed).iter().zip(parts) {
+        let Some(part) = part else { continue };
+        let entry = out.entry(part.clone()).or_default();
+        for o in cell["outputs"].as_array().into_iter().flatten() {
+            if o["name"] != "stdout" {
+                continue;
+            }
+            for line in text(&o["text"]).lines() {
+                if let Some(rest) = line.strip_prefix("✓ ") {
+                    entry.push(rest.split(": ").next().unwrap_or(rest).to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The rows of one graded notebook: its run's outcome and executed notebook against `a`.
+pub fn score(student: &str, a: &Assignment, executed: &Value, outcome: &Outcome) -> Vec<Row> {
+    let parts = parts(executed, &a.name);
+    let got = checks_by_part(executed, &parts);
+    a.checks
+        .iter()
+        .map(|(part, want)| {
+            let mut have = got.get(part).cloned().unwrap_or_default();
+            // Each expected check counts once per time the solution prints it.
+            let passed = want
+                .iter()
+                .filter(|w| match have.iter().position(|h| h == *w) {
+                    Some(i) => {
+                        have.swap_remove(i);
+                        true
+                    }
+                    None => false,
+                })
+                .count();
+            let failures: Vec<&str> = outcome
+                .cells
+                .iter()
+                .filter(|c| {
+                    c.failure.is_some()
+                        && parts.get(c.cell as usize - 1).cloned().flatten().as_deref()
+                            == Some(part)
+                })
+                .map(|c| c.message())
+                .collect();
+            let status = if failures.iter().any(|m| m.starts_with("timed out")) {
+                Status::Timeout
+            } else if failures.iter().any(|m| m.contains("not yet implemented")) {
+                Status::Unfinished
+            } else if !failures.is_empty() || passed < want.len() {
+                Status::Failed
+            } else {
+                Status::Ok
+            };
+            Row {
+                student: student.into(),
+                notebook: a.name.clone(),
+                part: part.clone(),
+                passed,
+                total: want.len(),
+                status,
+                first_failure: failures
+                    .first()
+                    .map(|m| m.lines().next().unwrap_or("").to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn cells(nb: &Value) -> Vec<Value> {
+    nb["cells"].as_array().cloned().unwrap_or_default()
+}
+
+fn source(cell: &Value) -> String {
+    text(&cell["source"])
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => String::new(),
+    }
+}
+
+fn read_notebook(path: &Path) -> Option<Value> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    (v["cells"].is_array() && v["nbformat"].is_u64()).then_some(v)
+}
+
+fn code_ids(nb: &Value) -> Vec<String> {
+    cells(nb)
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .filter_map(|c| c["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The assignments (notebooks with solution cells) and their checks, from the solutions run in
+/// fast mode (cached in `target/xtask/grade-reference/` until the solution changes).
+fn assignments(env: &Env, work: &Path) -> Result<Vec<Assignment>> {
+    let mut out = Vec::new();
+    let handouts = work.join("handouts");
+    std::fs::create_dir_all(&handouts)?;
+    let cache = env.root.join("target/xtask/grade-reference");
+    std::fs::create_dir_all(&cache)?;
+    for nb in crate::execute::notebooks(&env.root.join("notebooks"), None)? {
+        let handout = handouts.join(format!("{}.ipynb", nb.name));
+        if crate::handout::make(env, &nb.ipynb, &handout)?.is_empty() {
+            continue;
+        }
+        let ids = code_ids(&read_notebook(&handout).unwrap_or_default());
+        let solution_text = std::fs::read_to_string(&nb.ipynb)?;
+        let key = format!("{:016x}", fnv(&solution_text));
+        let cached = cache.join(format!("{}-{key}.json", nb.name));
+        let checks: BTreeMap<String, Vec<String>> = match std::fs::read_to_string(&cached) {
+            Ok(t) => serde_json::from_str(&t)?,
+            Err(_) => {
+                say(&format!(
+                    "grade: running the solution {} for its checks\n",
+                    nb.name
+                ));
+                let executed = cache.join(format!("{}-executed.ipynb", nb.name));
+                let run = Run {
+                    fast: true,
+                    ..Run::default()
+                };
+                let o = execute(env, &nb, &executed, &run, "  solution")?;
+                if !o.passed() {
+                    fail!(
+                        "grade: the solution {} does not pass; fix it first",
+                        nb.name
+                    );
+                }
+                let v = read_notebook(&executed).unwrap_or_default();
+                let checks = checks_by_part(&v, &parts(&v, &nb.name));
+                std::fs::write(&cached, serde_json::to_string_pretty(&checks)?)?;
+                checks
+            }
+        };
+        out.push(Assignment {
+            name: nb.name.clone(),
+            cell_ids: ids,
+            checks,
+        });
+    }
+    Ok(out)
+}
+
+/// FNV-1a: a stable content hash for the reference cache (std's hasher may change).
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Rows for a whole notebook that could not be run (missing, not a notebook, another assignment).
+fn whole(student: &str, a: &Assignment, status: Status, why: &str) -> Vec<Row> {
+    a.checks
+        .iter()
+        .map(|(part, want)| Row {
+            student: student.into(),
+            notebook: a.name.clone(),
+            part: part.clone(),
+            passed: 0,
+            total: want.len(),
+            status,
+            first_failure: why.into(),
+        })
+        .collect()
+}
+
+/// Makes `dst` hold exactly the files of `src`, rewriting only files whose content differs (so a
+/// file a student's code changed is restored, and cargo rebuilds exactly what was touched).
+fn mirror(src: &Path, dst: &Path) -> Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(dst)?.flatten() {
+        if !src.join(e.file_name()).exists() {
+            let p = e.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p)?;
+            } else {
+                std::fs::remove_file(&p)?;
+            }
+        }
+    }
+    for e in std::fs::read_dir(src)?.flatten() {
+        let (s, d) = (e.path(), dst.join(e.file_name()));
+        if s.is_dir() {
+            mirror(&s, &d)?;
+        } else if std::fs::read(&s).ok() != std::fs::read(&d).ok() {
+            std::fs::copy(&s, &d)?;
+        }
+    }
+    Ok(())
+}
+
+/// The scratch area: the support crate as a standalone package (`cargo package`) and the data.
+fn prepare_work(env: &Env, work: &Path) -> Result<()> {
+    let crate_dir = crate::bundle::standalone_elbo(env)?;
+    mirror(&crate_dir, &work.join("crates/elbo"))?;
+    mirror(&env.root.join("data"), &work.join("data"))
+}
+
+pub fn run(submissions: &Path, out: &Path, timeout: u64) -> Result<bool> {
+    let start = Instant::now();
+    let env = ensure()?;
+    if !submissions.is_dir() {
+        fail!(
+            "grade: {} is not a folder of student folders",
+            submissions.display()
+        );
+    }
+    let work = out.join("work");
+    std::fs::create_dir_all(&work)?;
+    let assignments = assignments(&env, &work)?;
+    let mut students: Vec<PathBuf> = std::fs::read_dir(submissions)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    students.sort();
+    println!(
+        "grade: {} students × {} notebooks ({}), fast mode, {timeout} s per cell",
+        students.len(),
+        assignments.len(),
+        assignments
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut tasks: Vec<crate::lanes::Task<'_, Result<Vec<Row>>>> = Vec::new();
+    for dir in &students {
+        let student = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        for a in &assignments {
+            let (env, work, student) = (&env, &work, student.clone());
+            let file = dir.join(format!("{}.ipynb", a.name));
+            tasks.push(Box::new(move || {
+                grade_one(env, work, &student, a, &file, timeout)
+            }));
+        }
+        // Whatever else the folder holds gets a row saying so.
+        let mut extra: Vec<String> = std::fs::read_dir(dir)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| {
+                !assignments
+                    .iter()
+                    .any(|a| *f == format!("{}.ipynb", a.name))
+            })
+            .collect();
+        extra.sort();
+        for f in extra {
+            let student = student.clone();
+            tasks.push(Box::new(move || {
+                Ok(vec![Row {
+                    student,
+                    notebook: f.clone(),
+                    part: "-".into(),
+                    passed: 0,
+                    total: 0,
+                    status: Status::Unexpected,
+                    first_failure: "not one of the handouts' file names".into(),
+                }])
+            }));
+        }
+    }
+    // The crate copy is shared: prepare it before any kernel starts.
+    prepare_work(&env, &work)?;
+    let mut rows = Vec::new();
+    for r in crate::lanes::run(tasks) {
+        rows.extend(r?);
+    }
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("grades.csv"), csv(&rows))?;
+    std::fs::write(out.join("grades.html"), html(&rows))?;
+    println!();
+    for dir in &students {
+        let s = dir.file_name().unwrap_or_default().to_string_lossy();
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.student == s).collect();
+        let (p, t): (usize, usize) = mine
+            .iter()
+            .fold((0, 0), |(p, t), r| (p + r.passed, t + r.total));
+        let ok = mine.iter().filter(|r| r.status == Status::Ok).count();
+        let parts = mine.iter().filter(|r| r.part != "-").count();
+        println!("{s}: {p}/{t} checks, {ok}/{parts} parts complete");
+    }
+    println!(
+        "grade: wrote {} and {} in {}",
+        out.join("grades.csv").display(),
+        out.join("grades.html").display(),
+        secs(start.elapsed().as_secs_f64())
+    );
+    Ok(true)
+}
+
+fn grade_one(
+    env: &Env,
+    work: &Path,
+    student: &str,
+    a: &Assignment,
+    file: &Path,
+    timeout: u64,
+) -> Result<Vec<Row>> {
+    if !file.exists() {
+        return Ok(whole(
+            student,
+            a,
+            Status::Missing,
+            "no such notebook handed in",
+        ));
+    }
+    let Some(nb) = read_notebook(file) else {
+        return Ok(whole(
+            student,
+            a,
+            Status::NotANotebook,
+            "the file is not a Jupyter notebook",
+        ));
+    };
+    let ids = code_ids(&nb);
+    let shared = a.cell_ids.iter().filter(|i| ids.contains(i)).count();
+    if shared * 2 < a.cell_ids.len() {
+        return Ok(whole(
+            student,
+            a,
+            Status::OtherAssignment,
+            &format!(
+                "only {shared} of the handout's {} code cells are in it",
+                a.cell_ids.len()
+            ),
+        ));
+    }
+    let scratch = work.join(student);
+    std::fs::create_dir_all(&scratch)?;
+    let copy = scratch.join(format!("{}.ipynb", a.name));
+    std::fs::copy(file, &copy)?;
+    let run = Run {
+        fast: true,
+        keep_going: true,
+        expect_failure: true,
+        cwd: Some(scratch.clone()),
+        timeout: Some(timeout),
+        replay_after_timeout: true,
+        env: vec![("ELBO_KERNEL_POOL".into(), "grade".into())],
+    };
+    let book = Notebook {
+        name: format!("{student}/{}", a.name),
+        ipynb: copy,
+    };
+    let executed = scratch.join(format!("{}-graded.ipynb", a.name));
+    let outcome = execute(env, &book, &executed, &run, "grade")?;
+    let v = read_notebook(&executed).unwrap_or_default();
+    Ok(score(student, a, &v, &outcome))
+}
+
+fn csv(rows: &[Row]) -> String {
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("student,notebook,part,passed,total,status,first_failure\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            field(&r.student),
+            field(&r.notebook),
+            field(&r.part),
+            r.passed,
+            r.total,
+            field(r.status.name()),
+            field(&r.first_failure)
+        ));
+    }
+    out
+}
+
+fn html(rows: &[Row]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut body = String::new();
+    for r in rows {
+        body.push_str(&format!(
+            "<tr class=\"{cls}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}/{}</td><td>{}</td><td>{}</td></tr>\n",
+            esc(&r.student),
+            esc(&r.notebook),
+            esc(&r.part),
+            r.passed,
+            r.total,
+            r.status.name(),
+            esc(&r.first_failure),
+            cls = r.status.name().replace(' ', "-"),
+        ));
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Grades</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; }} th, td {{ border-bottom: 1px solid #ddd; padding: .3rem .7rem; text-align: left; vertical-align: top; }}
+th {{ background: #f4f4f4; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+tr.ok td {{ background: #eef8ee; }} tr.failed td, tr.timeout td {{ background: #fbecec; }}
+tr.unfinished td, tr.missing td, tr.not-a-notebook td, tr.other-assignment td, tr.unexpected-file td {{ background: #fdf6e3; }}
+td:last-child {{ font-family: ui-monospace, monospace; font-size: .85rem; max-width: 40rem; }}
+</style></head>
+<body><h1>Grades</h1>
+<p>One row per student and part: checks passed out of the solution's, how the part ended, and its first failure.</p>
+<table><thead><tr><th>student</th><th>notebook</th><th>part</th><th>checks</th><th>status</th><th>first failure</th></tr></thead>
+<tbody>
+{body}</tbody></table></body></html>
+"#
+    )
+}
