@@ -63,8 +63,7 @@
 // :dep elbo = { path = "../crates/elbo" }
 use elbo::prelude::*;
 use elbo::data::{self, Mnist};
-use elbo::linear_gaussian::{ElboParts, FullGaussian, LinearGaussian};
-use elbo::rand::{rngs::SmallRng, SeedableRng};
+use elbo::linear_gaussian::{FullGaussian, LinearGaussian};
 use elbo::vae::{self, Activation, ElboTerms, Encoding, ForwardTrace, History, Mode, TrainConfig, Trainer, Vae, VaeConfig};
 use std::time::Instant;
 
@@ -105,8 +104,8 @@ let config: VaeConfig = VaeConfig { hidden: hidden.clone(), latent: latent_dim, 
 println!("encoder {:?}, decoder {:?}, {} activations", config.encoder_sizes(), config.decoder_sizes(), activation.name());
 let vae0: Vae = Vae::new(config.clone())?;
 println!("{} parameters\n", vae0.num_parameters());
-let batch_rows: Vec<usize> = data::shuffled_batches(train.len(), 128, &mut data::rng(seed))[0].clone();
-let x_batch: Array2<f32> = train.select(&batch_rows).images;
+let batch_rows: Vec<usize> = data::shuffled_batches(train.len(), 128, seed)[0].clone();
+let x_batch: Array2<f32> = train.select(&batch_rows)?.images;
 let trace: ForwardTrace = vae0.forward_trace(x_batch.view(), seed)?;
 println!("{trace}");
 
@@ -259,7 +258,7 @@ let per_class: Vec<usize> = (0..2)
     .flat_map(|r| (0..10u8).map(move |c| (r, c)))
     .filter_map(|(r, c)| test.labels.iter().enumerate().filter(|&(_, &l)| l == c).nth(r).map(|(i, _)| i))
     .collect();
-let shown: Array2<f32> = test.select(&per_class).images;
+let shown: Array2<f32> = test.select(&per_class)?.images;
 let recon: Array2<f32> = vae.reconstruct(shown.view())?;
 Figure::hstack(&[
     image_grid("test digits x", shown.view(), 28, 28, 5)?,
@@ -420,7 +419,7 @@ fn variety(x: &Array2<f32>) -> f64 {
     }
     total / (n * (n - 1) / 2) as f64
 }
-let z_prior: Array2<f32> = vae::standard_normal(64, 2, &mut SmallRng::seed_from_u64(seed + 7));
+let z_prior: Array2<f32> = vae::standard_normal(64, 2, seed + 7);
 let (from_vae, from_ae): (Array2<f32>, Array2<f32>) = (vae2.decode(z_prior.view())?, ae2.decode(z_prior.view())?);
 println!("variety of the 64 decoded images: VAE {:.1}, autoencoder {:.1}", variety(&from_vae), variety(&from_ae));
 check::le("prior draws decode to more varied images through the VAE than through the autoencoder",
@@ -451,9 +450,9 @@ Figure::hstack(&[
 // distribution, new images rather than copies of training digits (checked below).
 
 // %% tags=["solution"]
-// Hint: z = vae::standard_normal(n, L, &mut rng) draws z ~ N(0, I); the decoder's Bernoulli means are vae.decode(z).
+// Hint: z = vae::standard_normal(n, L, seed) draws z ~ N(0, I); the decoder's Bernoulli means are vae.decode(z).
 let n_new: usize = 100;
-let z_new: Array2<f32> = vae::standard_normal(n_new, vae.latent_dim(), &mut SmallRng::seed_from_u64(seed + 100));
+let z_new: Array2<f32> = vae::standard_normal(n_new, vae.latent_dim(), seed + 100);
 let x_new: Array2<f32> = vae.decode(z_new.view())?;
 
 // %% [markdown]
@@ -477,7 +476,7 @@ fn median(v: &[f64]) -> f64 {
 }
 check::that(&format!("{} new images of 784 pixels in [0, 1]", x_new.nrows()),
     x_new.dim() == (n_new, 784) && x_new.iter().all(|v| (0.0..=1.0).contains(v)));
-let z_many: Array2<f32> = vae::standard_normal(2_000, vae.latent_dim(), &mut SmallRng::seed_from_u64(seed + 101));
+let z_many: Array2<f32> = vae::standard_normal(2_000, vae.latent_dim(), seed + 101);
 let mean_new: Array1<f32> = vae.decode(z_many.view())?.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
 let mean_data: Array1<f32> = train.images.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
 let mean_abs_diff: f64 = mean_new.iter().zip(&mean_data).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / 784.0;
@@ -512,9 +511,9 @@ let pairs: [(u8, u8); 4] = [(1, 7), (4, 9), (3, 8), (0, 6)];
 let first: Vec<usize> = test.first_of_each_class(10);
 let mut rows: Vec<Array2<f32>> = Vec::new();
 for (a, b) in pairs {
-    let ends: Array2<f32> = test.select(&[first[a as usize], first[b as usize]]).images;
+    let ends: Array2<f32> = test.select(&[first[a as usize], first[b as usize]])?.images;
     let mu_ends: Array2<f32> = vae.encode(ends.view())?.mu;
-    let path: Array2<f32> = vae.decode(vae::interpolate(mu_ends.row(0), mu_ends.row(1), 10).view())?;
+    let path: Array2<f32> = vae.decode(vae::interpolate(mu_ends.row(0), mu_ends.row(1), 10)?.view())?;
     rows.push(elbo::ndarray::concatenate(Axis(0), &[ends.slice(s![0..1, ..]), path.view(), ends.slice(s![1..2, ..])])?);
 }
 let strip: Array2<f32> = elbo::ndarray::concatenate(Axis(0), &rows.iter().map(|r| r.view()).collect::<Vec<_>>())?;
@@ -601,13 +600,12 @@ let log_px: f64 = lg.log_evidence(x_lg.view())?;
 let posterior: FullGaussian = lg.posterior(x_lg.view())?;
 println!("x = {x_lg:.3}\nlog p(x) = {log_px:.6} nats\nposterior mean {:.4}, covariance\n{:.4}", posterior.mean(), posterior.cov());
 let mut qs: Vec<(String, FullGaussian)> = vec![("the prior N(0, I)".to_string(), lg.prior())];
-let mut rng_q: SmallRng = SmallRng::seed_from_u64(seed + 2);
 let l_post: Array2<f64> = posterior.cholesky().to_owned();
 for (i, scale) in [0.5, 1.0, 2.0, 4.0].into_iter().enumerate() {
     // random q around the posterior N(m, S = L Lᵀ): mean m + scale·Lε, covariance L (A Aᵀ/3 + 0.1 I) Lᵀ,
     // with ε and A standard normal
-    let a: Array2<f64> = vae::standard_normal(3, 3, &mut rng_q);
-    let eps: Array1<f64> = vae::standard_normal::<f64>(1, 3, &mut rng_q).row(0).to_owned();
+    let a: Array2<f64> = vae::standard_normal(3, 3, seed + 10 + i as u64);
+    let eps: Array1<f64> = vae::standard_normal::<f64>(1, 3, seed + 20 + i as u64).row(0).to_owned();
     let mean: Array1<f64> = &posterior.mean() + &(l_post.dot(&eps) * scale);
     let cov: Array2<f64> = l_post.dot(&(a.dot(&a.t()) / 3.0 + Array2::<f64>::eye(3) * 0.1)).dot(&l_post.t());
     qs.push((format!("random full-covariance q #{}", i + 1), FullGaussian::new(mean, (&cov + &cov.t()) * 0.5)?));
@@ -620,7 +618,7 @@ qs.push(("diagonal: posterior mean, diag S".to_string(), mean_field));
 let elbos: Vec<f64> = qs.iter().map(|(_, q)| lg.elbo(x_lg.view(), q).map(|e| e.elbo)).collect::<Result<_, _>>()?;
 let gaps: Vec<f64> = qs.iter().map(|(_, q)| q.kl(&posterior)).collect::<Result<_, _>>()?;
 let sums: Vec<f64> = elbos.iter().zip(&gaps).map(|(e, g)| e + g).collect();
-let at_posterior: ElboParts = lg.elbo(x_lg.view(), &posterior)?;
+let at_posterior: ElboTerms<f64> = lg.elbo(x_lg.view(), &posterior)?;
 
 // %%
 check::all_close("ELBO(q) + KL(q ‖ p(z|x)) = log p(x) for all six q", &sums, &vec![log_px; sums.len()], 1e-9);

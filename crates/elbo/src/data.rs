@@ -319,6 +319,18 @@ pub struct Dataset {
     pub width: usize,
 }
 
+/// [`Dataset::select`] was given an index past the end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("indices[{position}] = {index}, but the data set has {len} records (indices 0..{len})")]
+pub struct IndexOutOfRange {
+    /// Position of the bad index in the argument.
+    pub position: usize,
+    /// The index.
+    pub index: usize,
+    /// Records in the data set.
+    pub len: usize,
+}
+
 /// The training and test splits of an MNIST-format data set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mnist {
@@ -409,19 +421,24 @@ impl Dataset {
         }
     }
 
-    /// The records at `indices`, in that order (out-of-range indices are skipped).
-    pub fn select(&self, indices: &[usize]) -> Dataset {
-        let keep: Vec<usize> = indices
-            .iter()
-            .copied()
-            .filter(|&i| i < self.len())
-            .collect();
-        Dataset {
-            images: self.images.select(Axis(0), &keep),
-            labels: keep.iter().map(|&i| self.labels[i]).collect(),
+    /// The records at `indices`, in that order (repeats allowed). Fails with
+    /// [`IndexOutOfRange`] naming the first index that is not below [`len`](Self::len).
+    pub fn select(&self, indices: &[usize]) -> Result<Dataset, IndexOutOfRange> {
+        // `labels` is a public field and may have been shortened: bound by both.
+        let len = self.len().min(self.labels.len());
+        if let Some(position) = indices.iter().position(|&i| i >= len) {
+            return Err(IndexOutOfRange {
+                position,
+                index: indices[position],
+                len,
+            });
+        }
+        Ok(Dataset {
+            images: self.images.select(Axis(0), indices),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
             height: self.height,
             width: self.width,
-        }
+        })
     }
 
     /// The first index of each class `0..classes` in order, e.g. one test digit per class.
@@ -479,18 +496,27 @@ pub fn mnist_10k() -> Result<Mnist, IdxError> {
 }
 
 /// One epoch of seeded mini-batches: a random permutation of `0..n` cut into chunks of
-/// `batch_size` (the last one shorter when `batch_size` does not divide `n`).
+/// `batch_size` (the last one shorter when `batch_size` does not divide `n`; a `batch_size` of 0
+/// is taken as 1).
 ///
 /// ```
 /// use elbo::data::shuffled_batches;
-/// use elbo::rand::{rngs::SmallRng, SeedableRng};
-/// let batches = shuffled_batches(10, 4, &mut SmallRng::seed_from_u64(0));
+/// let batches = shuffled_batches(10, 4, 0);
 /// assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 2]);
 /// let mut all: Vec<usize> = batches.concat();
 /// all.sort();
 /// assert_eq!(all, (0..10).collect::<Vec<_>>());
 /// ```
-pub fn shuffled_batches(n: usize, batch_size: usize, rng: &mut impl Rng) -> Vec<Vec<usize>> {
+pub fn shuffled_batches(n: usize, batch_size: usize, seed: u64) -> Vec<Vec<usize>> {
+    shuffled_batches_from(n, batch_size, &mut SmallRng::seed_from_u64(seed))
+}
+
+/// [`shuffled_batches`] drawing from `rng` (the trainer's one stream over all epochs).
+pub(crate) fn shuffled_batches_from(
+    n: usize,
+    batch_size: usize,
+    rng: &mut impl Rng,
+) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(rng);
     order
@@ -520,27 +546,27 @@ pub(crate) fn gather_rows(x: ArrayView2<'_, f32>, indices: &[usize], out: &mut A
 }
 
 /// Dynamic binarization, in place: each grey level p ∈ [0, 1] becomes a fresh Bernoulli(p) draw
-/// (1 with probability p, else 0), so every pass over the data sees a different binary image.
+/// (1 with probability p, else 0), seeded by `seed`, so every pass over the data can see a
+/// different binary image.
 ///
 /// ```
 /// use elbo::data::binarize;
 /// use elbo::ndarray::array;
-/// use elbo::rand::{rngs::SmallRng, SeedableRng};
 /// let mut x = array![[0.0f32, 1.0, 0.5]];
-/// binarize(x.view_mut(), &mut SmallRng::seed_from_u64(1));
+/// binarize(x.view_mut(), 1);
 /// assert_eq!((x[[0, 0]], x[[0, 1]]), (0.0, 1.0));
 /// assert!(x[[0, 2]] == 0.0 || x[[0, 2]] == 1.0);
 /// ```
-pub fn binarize(mut x: ArrayViewMut2<'_, f32>, rng: &mut impl Rng) {
+pub fn binarize(x: ArrayViewMut2<'_, f32>, seed: u64) {
+    binarize_from(x, &mut SmallRng::seed_from_u64(seed))
+}
+
+/// [`binarize`] drawing from `rng` (the trainer's per-shard streams).
+pub(crate) fn binarize_from(mut x: ArrayViewMut2<'_, f32>, rng: &mut impl Rng) {
     x.map_inplace(|p| {
         let u: f32 = rng.random();
         *p = if u < *p { 1.0 } else { 0.0 };
     });
-}
-
-/// A seeded generator for data-side randomness (shuffles, binarization).
-pub fn rng(seed: u64) -> SmallRng {
-    SmallRng::seed_from_u64(seed)
 }
 
 #[cfg(test)]
@@ -737,9 +763,9 @@ mod tests {
 
     #[test]
     fn batches_are_seeded_permutations() {
-        let a = shuffled_batches(100, 32, &mut rng(7));
-        let b = shuffled_batches(100, 32, &mut rng(7));
-        let c = shuffled_batches(100, 32, &mut rng(8));
+        let a = shuffled_batches(100, 32, 7);
+        let b = shuffled_batches(100, 32, 7);
+        let c = shuffled_batches(100, 32, 8);
         assert_eq!(a, b);
         assert_ne!(a, c);
         let mut all = a.concat();
@@ -752,9 +778,35 @@ mod tests {
     }
 
     #[test]
+    fn select_keeps_order_and_refuses_out_of_range_indices() {
+        let m = mnist_10k().unwrap();
+        let s = m.test.select(&[5, 0, 5]).unwrap();
+        assert_eq!(
+            s.labels,
+            [m.test.labels[5], m.test.labels[0], m.test.labels[5]]
+        );
+        assert_eq!(s.images.row(1), m.test.images.row(0));
+        let e = m.test.select(&[3, 1000, 7]).unwrap_err();
+        assert_eq!(
+            e,
+            IndexOutOfRange {
+                position: 1,
+                index: 1000,
+                len: 1000
+            }
+        );
+        assert!(e.to_string().contains("indices[1] = 1000"));
+        assert_eq!(m.test.select(&[]).unwrap().len(), 0);
+        // a data set made inconsistent through its public fields is still not indexed past the end
+        let mut short = m.test.head(10);
+        short.labels.truncate(4);
+        assert_eq!(short.select(&[5]).unwrap_err().len, 4);
+    }
+
+    #[test]
     fn binarization_is_bernoulli_with_the_grey_level_as_mean() {
         let mut x = Array2::from_elem((200, 100), 0.3f32);
-        binarize(x.view_mut(), &mut rng(3));
+        binarize(x.view_mut(), 3);
         assert!(x.iter().all(|&v| v == 0.0 || v == 1.0));
         let mean = x.mean().unwrap();
         // 20,000 draws: standard error sqrt(0.21 / 20000) ≈ 0.0032

@@ -666,9 +666,16 @@ pub fn kl_to_standard_normal(mu: &[f64], log_var: &[f64]) -> Result<f64, Gaussia
     let sum: f64 = mu
         .iter()
         .zip(log_var)
-        .map(|(&m, &lv)| m * m + exp_minus_one_minus(lv))
+        .map(|(&m, &lv)| kl_to_standard_normal_term(m, lv))
         .sum();
     Ok(0.5 * sum)
+}
+
+/// One dimension's share of 2 · D_KL(N(μ, σ²) ‖ N(0, 1)): μ² + e^ℓ − 1 − ℓ with ℓ = ln σ², the
+/// term [`kl_to_standard_normal`] sums; unchecked (NaN gives NaN), for the VAE engine, which
+/// sums it over its own matrices.
+pub(crate) fn kl_to_standard_normal_term(mu: f64, log_var: f64) -> f64 {
+    mu * mu + exp_minus_one_minus(log_var)
 }
 
 fn same_dim(

@@ -17,7 +17,7 @@
 //! | [`linear_gaussian`] | the linear-Gaussian latent model: exact evidence, posterior and ELBO; full-covariance Gaussians | 3 |
 //! | [`estimators`] | Monte Carlo gradient estimators (pathwise, score function, baselines), quadrature | 2 |
 //! | [`data`] | the IDX (MNIST) reader, splits, batching, binarization | 3 |
-//! | [`vae`] | layers with hand-written backward passes, encoder/decoder, ELBO, IWAE, Adam, training | 3 |
+//! | [`vae`] | the ELBO's steps in [`vae::ops`] (forward, backward, fast kernel and tests side by side), the model composed from them, ELBO, IWAE, Adam, training, checkpoints | 3 |
 //! | [`check`] | executable checks that print what they verified and panic when the maths is wrong | all |
 //! | [`plot`] | figures (SVG) that display inline in evcxr and save to files | all |
 //! | [`table`] | polars `DataFrame`s displayed as HTML tables | all |

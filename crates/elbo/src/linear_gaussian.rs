@@ -343,16 +343,9 @@ impl FullGaussian {
     }
 }
 
-/// The three numbers of the ELBO of a Gaussian q, in nats: `elbo = rec − kl`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ElboParts {
-    /// $\mathbb E_{q}[\log p(x \mid z)]$, the expected reconstruction log-likelihood.
-    pub rec: f64,
-    /// $D_{KL}(q \,\|\, p(z))$, the KL to the prior.
-    pub kl: f64,
-    /// $\mathrm{ELBO}(q) = $ `rec − kl`.
-    pub elbo: f64,
-}
+/// The three numbers of the ELBO of a Gaussian q, in nats: `elbo = rec − kl` — the same
+/// [`ElboTerms`](crate::vae::ElboTerms) the VAE reports, for one x.
+pub use crate::vae::ElboTerms;
 
 /// The model $p(z) = \mathcal N(0, I_d)$, $p(x \mid z) = \mathcal N(Wz + b, s^2 I_D)$ (see the
 /// [module documentation](self) for the closed forms).
@@ -489,7 +482,7 @@ impl LinearGaussian {
     ///
     /// (The first: $x - Wz - b$ has mean $x - W\mu - b$ and covariance $W\Sigma W^\top$ under q,
     /// and $\mathbb E\lVert v\rVert^2 = \lVert\mathbb E v\rVert^2 + \operatorname{tr}\operatorname{Cov} v$.)
-    pub fn elbo(&self, x: ArrayView1<'_, f64>, q: &FullGaussian) -> Result<ElboParts> {
+    pub fn elbo(&self, x: ArrayView1<'_, f64>, q: &FullGaussian) -> Result<ElboTerms<f64>> {
         self.check_x(x)?;
         check_len("q's dimension", q.dim(), self.latent_dim())?;
         let r = &x - &self.w.dot(&q.mean) - &self.b;
@@ -503,11 +496,7 @@ impl LinearGaussian {
                 - self.latent_dim() as f64
                 - q.log_det_cov())
             .max(0.0);
-        Ok(ElboParts {
-            rec,
-            kl,
-            elbo: rec - kl,
-        })
+        Ok(ElboTerms::new(rec, kl))
     }
 
     /// `n` draws from the joint: `(z, x)`, each with one draw per row, z ∼ p(z), x ∼ p(x | z).

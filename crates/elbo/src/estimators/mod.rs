@@ -44,7 +44,7 @@
 
 mod convergence;
 mod quadrature;
-mod stream;
+pub(crate) mod stream;
 mod ziggurat;
 
 pub use self::convergence::{

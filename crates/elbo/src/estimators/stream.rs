@@ -210,9 +210,19 @@ fn shifted_sums(xs: &[f64], k: f64) -> (f64, f64) {
     )
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a bijective mixer used to derive stream seeds.
-pub(crate) fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+/// The golden-ratio increment of SplitMix64, 2⁶⁴/φ rounded to odd.
+pub(crate) const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a bijective mixer used to derive stream seeds —
+/// the golden-ratio step followed by [`mix64`].
+pub(crate) fn splitmix64(z: u64) -> u64 {
+    mix64(z.wrapping_add(GOLDEN_GAMMA))
+}
+
+/// SplitMix64's finalizer (Stafford's "Mix13" variant): a bijection of u64 whose every output
+/// bit depends on every input bit. The crate's one seed mixer: the estimators' streams
+/// ([`splitmix64`]) and the VAE's (`vae::seed::stream`) both derive their seeds with it.
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -29,8 +29,10 @@
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
-use super::layers::Activation;
-use super::model::{Mode, Vae, VaeConfig, VaeError};
+use super::config::{Mode, VaeConfig};
+use super::error::VaeError;
+use super::model::Vae;
+use super::ops::Activation;
 use safetensors::{Dtype, SafeTensors, View};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -239,6 +241,31 @@ impl Vae<f32> {
             mode,
             seed,
         };
+        // Check the architecture before building anything: its widths, its size, and that the
+        // file is large enough to hold its tensors (4 bytes per parameter) — so metadata
+        // claiming a huge model costs no memory beyond the file itself.
+        config.validate().map_err(|e| {
+            let key = match &e {
+                VaeError::ZeroWidth { what } => {
+                    what.split('[').next().unwrap_or("hidden").to_string()
+                }
+                _ => "hidden".to_string(),
+            };
+            meta_err(&key, e.to_string())
+        })?;
+        let needed = config.num_parameters().saturating_mul(4);
+        if needed > bytes.len() {
+            return Err(meta_err(
+                "input_dim, hidden, latent",
+                format!(
+                    "the architecture {:?} has {} parameters ({needed} bytes of F32), more than the \
+                     whole file ({} bytes)",
+                    config.encoder_sizes(),
+                    config.num_parameters(),
+                    bytes.len()
+                ),
+            ));
+        }
         let mut vae =
             Vae::<f32>::new(config).map_err(|e: VaeError| meta_err("hidden", e.to_string()))?;
         let tensor_err = |name: &str, problem: String| CheckpointError::Tensor {
@@ -407,6 +434,49 @@ mod tests {
         assert!(Vae::from_safetensors(&flipped, "m").is_err());
         let e = Vae::load("/nonexistent/model.safetensors").unwrap_err();
         assert!(matches!(e, CheckpointError::Io { .. }) && e.to_string().contains("/nonexistent"));
+    }
+
+    /// A small file whose metadata claims a huge model is refused before the model is built
+    /// (before, a 160-byte file allocated 4 GiB): memory stays bounded by the file's size.
+    #[test]
+    fn metadata_claiming_a_huge_model_is_refused_before_any_allocation() {
+        let meta: HashMap<String, String> = [
+            ("format", FORMAT),
+            ("version", VERSION),
+            ("input_dim", "20000"),
+            ("hidden", "20000"),
+            ("latent", "8"),
+            ("activation", "relu"),
+            ("mode", "vae"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let t = F32Tensor {
+            shape: vec![1],
+            bytes: vec![0; 4],
+        };
+        let bytes = safetensors::serialize([("encoder.0.bias", &t)], Some(meta.clone())).unwrap();
+        assert!(bytes.len() < 400);
+        let e = Vae::from_safetensors(&bytes, "m").unwrap_err();
+        assert!(
+            matches!(&e, CheckpointError::Metadata { problem, .. } if problem.contains("more than the whole file")),
+            "{e}"
+        );
+        // beyond the engine's limit, and a zero width: named as such
+        let mut huge = meta.clone();
+        huge.insert("hidden".into(), "100000,100000".into());
+        let bytes = safetensors::serialize([("x", &t)], Some(huge)).unwrap();
+        let e = Vae::from_safetensors(&bytes, "m").unwrap_err();
+        assert!(e.to_string().contains("at most"), "{e}");
+        let mut zero = meta;
+        zero.insert("latent".into(), "0".into());
+        let bytes = safetensors::serialize([("x", &t)], Some(zero)).unwrap();
+        let e = Vae::from_safetensors(&bytes, "m").unwrap_err();
+        assert!(
+            matches!(&e, CheckpointError::Metadata { key, .. } if key == "latent"),
+            "{e}"
+        );
     }
 
     #[test]

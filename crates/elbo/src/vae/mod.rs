@@ -16,12 +16,22 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | [`layers`] | `Linear`, activations, reparameterization, Gaussian KL, Bernoulli log-likelihood: forward and backward side by side |
-//! | [`model`] | [`Vae`]: encoder, decoder, ELBO, its gradient, IWAE, the step-by-step [`ForwardTrace`] |
-//! | [`adam`] | the optimizer |
-//! | [`train`](mod@train) | [`Trainer`]: epochs, KL warm-up, cosine learning rate, time budget, [`History`] as a `DataFrame` |
+//! | [`ops`] | the steps of the ELBO, one file each, forward and backward side by side: [`ops::linear`], [`ops::sparse`] (the first layer by the nonzeros of x), [`ops::activation`], [`ops::reparam`], [`ops::kl`], [`ops::bernoulli`] |
+//! | [`mlp`] | [`Mlp`]: layers and activations chained, forward and backward |
+//! | [`model`] | [`Vae`]: the ELBO and its gradient as a composition of the ops ([`Vae::loss_and_grad`]), [`Gradients`] |
+//! | [`eval`] | encode, decode, sample, [`Vae::elbo`], [`Vae::iwae`], [`Vae::forward_trace`], [`interpolate`], [`latent_grid`] |
+//! | [`trace`] | [`ForwardTrace`]: every intermediate of one forward pass, printed step by step |
+//! | [`terms`] | [`ElboTerms`]: `elbo = rec − kl`, per example or one value |
+//! | [`config`] | [`VaeConfig`], [`Mode`] |
+//! | [`error`] | [`VaeError`] |
+//! | [`noise`] | seeds: [`standard_normal`], the per-chunk streams that make results independent of the thread count |
+//! | [`adam`] | the optimizer, its update rule and the rule's fast kernel |
+//! | [`train`](mod@train) | [`Trainer`]: epochs, KL warm-up, cosine learning rate, time budget |
+//! | [`history`] | [`History`]: per-epoch statistics as a `DataFrame` |
 //! | [`checkpoint`] | save/load as safetensors |
-//! | [`scalar`] | the `f32`/`f64` number type and the vectorized `f32` kernels |
+//! | [`scalar`] | the `f32`/`f64` number type and what the fast `f32` kernels share |
+//!
+//! Randomness: every public routine takes a `u64` seed (no generator types in the API).
 //!
 //! ```no_run
 //! use elbo::vae::{Trainer, TrainConfig, Vae, VaeConfig};
@@ -46,20 +56,35 @@
 
 pub mod adam;
 pub mod checkpoint;
-pub mod layers;
+pub mod config;
+pub mod error;
+pub mod eval;
+pub mod history;
+pub mod mlp;
 pub mod model;
+pub mod noise;
+pub mod ops;
 pub mod scalar;
+pub mod terms;
+pub mod trace;
 pub mod train;
 
+#[cfg(test)]
+mod pinned;
 #[cfg(test)]
 mod tests;
 
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::CheckpointError;
-pub use layers::{Activation, Linear};
-pub use model::{
-    ElboTerms, Encoding, ForwardTrace, Gradients, Mlp, Mode, Vae, VaeConfig, VaeError, interpolate,
-    latent_grid, standard_normal,
-};
+pub use config::{MAX_PARAMETERS, Mode, VaeConfig};
+pub use error::VaeError;
+pub use eval::{Encoding, interpolate, latent_grid};
+pub use history::{EpochStats, History};
+pub use mlp::Mlp;
+pub use model::{Gradients, Vae};
+pub use noise::standard_normal;
+pub use ops::{Activation, Linear};
 pub use scalar::Real;
-pub use train::{EpochStats, History, LrSchedule, Terms, TrainConfig, Trainer, kl_weight, train};
+pub use terms::ElboTerms;
+pub use trace::ForwardTrace;
+pub use train::{LrSchedule, TrainConfig, Trainer, kl_weight, train};

@@ -1,7 +1,7 @@
 //! Tests that span the VAE's files: gradient check, f32 against f64, KL against Monte Carlo,
 //! IWAE against exact quadrature, training.
 
-use super::layers::gaussian_kl;
+use super::ops::kl::gaussian_kl;
 use super::*;
 use crate::rand::rngs::SmallRng;
 use crate::rand::{Rng, SeedableRng};
@@ -88,7 +88,7 @@ fn backprop_matches_finite_differences_for_every_parameter() {
         {
             let vae = tiny(act, mode, 10 + i as u64);
             let x = batch(4, 12, 1);
-            let eps = crate::vae::standard_normal::<f64>(4, 3, &mut SmallRng::seed_from_u64(2));
+            let eps = crate::vae::standard_normal::<f64>(4, 3, 2);
             let beta = 0.7; // exercises the warm-up weight too
             // both forms of the first layer: dense, and visiting only the nonzeros of x
             for (path, density) in [("dense", 0.0), ("sparse", 1.0)] {
@@ -112,7 +112,7 @@ fn backprop_matches_finite_differences_for_every_parameter() {
 fn gradient_check_catches_a_wrong_gradient() {
     let vae = tiny(Activation::Elu, Mode::Vae, 3);
     let x = batch(4, 12, 4);
-    let eps = crate::vae::standard_normal::<f64>(4, 3, &mut SmallRng::seed_from_u64(5));
+    let eps = crate::vae::standard_normal::<f64>(4, 3, 5);
     let (_, g) = vae.loss_and_grad(x.view(), eps.view(), 1.0).unwrap();
     let mut analytic: Vec<f64> = g.slices().concat();
     // a gradient computed with the wrong KL weight is caught (encoder parameters feel β) …
@@ -140,7 +140,7 @@ fn f32_training_path_agrees_with_the_f64_reference() {
     .unwrap();
     let vae32: Vae<f32> = vae64.cast();
     let x64 = batch(16, 784, 6);
-    let eps64 = crate::vae::standard_normal::<f64>(16, 8, &mut SmallRng::seed_from_u64(7));
+    let eps64 = crate::vae::standard_normal::<f64>(16, 8, 7);
     let (t64, g64) = vae64.loss_and_grad(x64.view(), eps64.view(), 1.0).unwrap();
     let x32 = x64.mapv(|v| v as f32);
     let eps32 = eps64.mapv(|v| v as f32);
@@ -467,5 +467,81 @@ fn the_plain_autoencoder_trains_without_a_kl_term() {
     assert_eq!(
         ae.elbo(test.view(), 3, 1).unwrap(),
         ae.elbo(test.view(), 3, 2).unwrap()
+    );
+}
+
+/// Bad input at every entry point of the model gives a typed error naming the argument (issue
+/// 13's cases: NaN or out-of-[0, 1] pixels gave a NaN or positive "log-likelihood", β = NaN
+/// trained to NaN, mismatched interpolation ends were silently truncated).
+#[test]
+fn nan_and_out_of_range_inputs_are_typed_errors_at_every_entry_point() {
+    let vae = Vae::<f32>::new(VaeConfig {
+        hidden: vec![8],
+        latent: 2,
+        input_dim: 5,
+        ..VaeConfig::default()
+    })
+    .unwrap();
+    let eps = Array2::<f32>::zeros((3, 2));
+    for bad in [f32::NAN, -0.25, 1.5, f32::NEG_INFINITY] {
+        let mut x = Array2::<f32>::from_elem((3, 5), 0.5);
+        x[[2, 4]] = bad;
+        let data = |e: VaeError| {
+            matches!(
+                e,
+                VaeError::Data {
+                    what: "x",
+                    row: 2,
+                    col: 4,
+                    ..
+                }
+            )
+        };
+        assert!(data(vae.elbo(x.view(), 1, 0).unwrap_err()), "elbo {bad}");
+        assert!(data(vae.iwae(x.view(), 3, 0).unwrap_err()), "iwae {bad}");
+        assert!(
+            data(vae.forward_trace(x.view(), 0).unwrap_err()),
+            "trace {bad}"
+        );
+        let e = vae.loss_and_grad(x.view(), eps.view(), 1.0).unwrap_err();
+        assert!(data(e), "loss_and_grad {bad}");
+    }
+    let x = Array2::<f32>::from_elem((3, 5), 0.5);
+    for beta in [f64::NAN, -1.0, f64::INFINITY] {
+        assert!(matches!(
+            vae.loss_and_grad(x.view(), eps.view(), beta),
+            Err(VaeError::Setting { .. })
+        ));
+    }
+    let mut nan_eps = eps.clone();
+    nan_eps[[0, 0]] = f32::NAN;
+    assert!(matches!(
+        vae.loss_and_grad(x.view(), nan_eps.view(), 1.0),
+        Err(VaeError::Setting { .. })
+    ));
+    assert!(matches!(
+        vae.elbo(x.view(), 0, 0),
+        Err(VaeError::TooFew { what: "draws", .. })
+    ));
+    // the valid input still gives log-probabilities
+    let t = vae.elbo(x.view(), 2, 0).unwrap();
+    assert!(t.rec.iter().all(|&r| r <= 0.0) && t.kl.iter().all(|&k| k >= 0.0));
+    let e = interpolate(
+        ndarray::array![0.0f32, 1.0].view(),
+        ndarray::array![1.0f32].view(),
+        3,
+    );
+    assert!(matches!(e, Err(VaeError::Shape { .. })));
+    // configuration errors name the width at fault
+    let e = Vae::<f32>::new(VaeConfig {
+        hidden: vec![4, 0],
+        ..VaeConfig::default()
+    })
+    .unwrap_err();
+    assert_eq!(
+        e,
+        VaeError::ZeroWidth {
+            what: "hidden[1]".into()
+        }
     );
 }

@@ -19,14 +19,17 @@
 //! ```
 
 use super::adam::{Adam, AdamConfig};
-use super::layers::reshape;
-use super::model::{Gradients, Mode, Noise, Vae, VaeConfig, VaeError, Workspace, stream};
+use super::config::{Mode, VaeConfig};
+use super::error::{VaeError, check_at_least, check_len, check_pixels, check_setting};
+use super::history::{EpochStats, History, epoch_line};
+use super::model::{Gradients, Noise, Vae, Workspace};
+use super::noise::{stream, stream_rng};
+use super::ops::reshape;
+use super::terms::ElboTerms;
 use crate::data;
-use crate::rand::SeedableRng;
 use crate::rand::rngs::SmallRng;
 use crate::rand_distr::{Distribution, StandardNormal};
 use ndarray::ArrayView2;
-use polars::prelude::{DataFrame, df};
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
@@ -119,6 +122,30 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Checks every setting (see [`Trainer::new`] for what is refused), naming the first bad one.
+    pub fn validate(&self) -> Result<(), VaeError> {
+        check_at_least("batch_size", self.batch_size, 1)?;
+        check_at_least("eval_draws", self.eval_draws, 1)?;
+        self.adam.validate()?;
+        check_setting(
+            "kl_warmup_epochs",
+            self.kl_warmup_epochs,
+            "finite and ≥ 0",
+            |v| v.is_finite() && v >= 0.0,
+        )?;
+        if let LrSchedule::Cosine { final_fraction } = self.schedule {
+            check_setting("cosine final_fraction", final_fraction, "in [0, 1]", |v| {
+                (0.0..=1.0).contains(&v)
+            })?;
+        }
+        if let Some(budget) = self.time_budget {
+            check_setting("time_budget (seconds)", budget, "> 0 (and not NaN)", |v| {
+                v > 0.0
+            })?;
+        }
+        Ok(())
+    }
+
     /// The pytorch/examples recipe (same as `default()`).
     pub fn pytorch_example() -> Self {
         TrainConfig::default()
@@ -139,83 +166,6 @@ impl TrainConfig {
             kl_warmup_epochs: 10.0,
             ..TrainConfig::default()
         }
-    }
-}
-
-/// Mean ELBO terms over a set of examples, in nats.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Terms {
-    /// Mean ELBO = rec − kl.
-    pub elbo: f64,
-    /// Mean reconstruction term E_q[log p_θ(x|z)].
-    pub rec: f64,
-    /// Mean KL(q_φ(z|x) ‖ p(z)).
-    pub kl: f64,
-}
-
-/// What one epoch achieved.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochStats {
-    /// Epoch number, counting from 1 over the trainer's life.
-    pub epoch: usize,
-    /// Wall-clock seconds since the start of this `fit` call, at the end of the epoch.
-    pub seconds: f64,
-    /// Training throughput of the epoch (examples per second, evaluation excluded).
-    pub samples_per_sec: f64,
-    /// Learning rate of the epoch's last step.
-    pub lr: f64,
-    /// KL weight β of the epoch's last step.
-    pub beta: f64,
-    /// Training terms, averaged over the epoch's mini-batches as they were trained on (β = 1
-    /// terms, whatever the warm-up weight).
-    pub train: Terms,
-    /// Test terms after the epoch, if a test set was given.
-    pub test: Option<Terms>,
-}
-
-/// The per-epoch record of training.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct History {
-    /// One entry per epoch.
-    pub epochs: Vec<EpochStats>,
-}
-
-impl History {
-    /// The history as a polars `DataFrame`, one row per epoch, columns `epoch`, `seconds`,
-    /// `samples_per_s`, `lr`, `beta`, `train_elbo`, `train_rec`, `train_kl`, `test_elbo`,
-    /// `test_rec`, `test_kl` (nats; test columns null without a test set).
-    pub fn to_frame(&self) -> DataFrame {
-        let e = &self.epochs;
-        let col = |f: fn(&EpochStats) -> f64| e.iter().map(f).collect::<Vec<f64>>();
-        let test = |f: fn(&Terms) -> f64| {
-            e.iter()
-                .map(|s| s.test.as_ref().map(f))
-                .collect::<Vec<Option<f64>>>()
-        };
-        df!(
-            "epoch" => e.iter().map(|s| s.epoch as u32).collect::<Vec<u32>>(),
-            "seconds" => col(|s| s.seconds),
-            "samples_per_s" => col(|s| s.samples_per_sec),
-            "lr" => col(|s| s.lr),
-            "beta" => col(|s| s.beta),
-            "train_elbo" => col(|s| s.train.elbo),
-            "train_rec" => col(|s| s.train.rec),
-            "train_kl" => col(|s| s.train.kl),
-            "test_elbo" => test(|t| t.elbo),
-            "test_rec" => test(|t| t.rec),
-            "test_kl" => test(|t| t.kl),
-        )
-        .expect("columns of equal length")
-    }
-
-    /// The last epoch, if any.
-    pub fn last(&self) -> Option<&EpochStats> {
-        self.epochs.last()
-    }
-
-    /// Epoch numbers as `f64`, for plotting against.
-    pub fn epoch_numbers(&self) -> Vec<f64> {
-        self.epochs.iter().map(|s| s.epoch as f64).collect()
     }
 }
 
@@ -244,28 +194,23 @@ pub struct Trainer {
 const MIN_SHARD_ROWS: usize = 32;
 
 impl Trainer {
-    /// A trainer for `model` (checks the configuration, starts the worker threads).
+    /// A trainer for `model`: checks the configuration, starts the worker threads.
+    ///
+    /// Fails with [`VaeError::TooFew`] for `batch_size` or `eval_draws` of 0,
+    /// [`VaeError::Setting`] for a bad Adam hyperparameter (see [`AdamConfig::validate`]), a
+    /// KL warm-up that is NaN, infinite or negative, a cosine schedule whose final fraction is
+    /// not in [0, 1], or a time budget that is not a positive number of seconds; and with
+    /// [`VaeError::ThreadPool`] if the threads cannot be started.
     pub fn new(model: Vae<f32>, config: TrainConfig) -> Result<Self, VaeError> {
-        if config.batch_size == 0 {
-            return Err(VaeError::Argument("batch_size must be at least 1".into()));
-        }
-        if config.eval_draws == 0 {
-            return Err(VaeError::Argument("eval_draws must be at least 1".into()));
-        }
-        let lr_ok = config.adam.lr.is_finite() && config.adam.lr > 0.0;
-        if !lr_ok
-            || !(0.0..1.0).contains(&config.adam.beta1)
-            || !(0.0..1.0).contains(&config.adam.beta2)
-        {
-            return Err(VaeError::Argument(format!(
-                "Adam needs lr > 0 and β₁, β₂ in [0, 1): got {:?}",
-                config.adam
-            )));
-        }
+        config.validate()?;
+        let adam = Adam::new(config.adam, &model)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads)
             .build()
-            .map_err(|e| VaeError::Argument(format!("cannot start worker threads: {e}")))?;
+            .map_err(|e| VaeError::ThreadPool {
+                threads: config.threads,
+                message: e.to_string(),
+            })?;
         let n_shards = pool
             .current_num_threads()
             .min(config.batch_size / MIN_SHARD_ROWS)
@@ -277,8 +222,8 @@ impl Trainer {
             })
             .collect();
         Ok(Trainer {
-            adam: Adam::new(config.adam, &model),
-            rng: SmallRng::seed_from_u64(stream(config.seed, u64::MAX)),
+            adam,
+            rng: stream_rng(config.seed, u64::MAX),
             model,
             config,
             history: History::default(),
@@ -312,28 +257,22 @@ impl Trainer {
     /// Trains for `config.epochs` epochs (or until `config.time_budget` is spent) on the rows of
     /// `train`, evaluating on `test` after each epoch; prints one line per epoch when
     /// `config.verbose`. Returns the history of all epochs so far.
+    ///
+    /// Fails, before any step, with [`VaeError::Shape`] if a data set does not have `input_dim`
+    /// columns, [`VaeError::TooFew`] for an empty training set and [`VaeError::Data`] naming the
+    /// first entry that is NaN or outside [0, 1].
     pub fn fit(
         &mut self,
         train: ArrayView2<'_, f32>,
         test: Option<ArrayView2<'_, f32>>,
     ) -> Result<&History, VaeError> {
         let d = self.model.config().input_dim;
-        for (what, m) in [
-            ("training data columns", Some(train)),
-            ("test data columns", test),
-        ] {
-            if let Some(m) = m {
-                if m.ncols() != d {
-                    return Err(VaeError::Shape {
-                        what,
-                        expected: d,
-                        found: m.ncols(),
-                    });
-                }
-            }
-        }
-        if train.nrows() == 0 {
-            return Err(VaeError::Argument("the training set is empty".into()));
+        check_len("training data columns", d, train.ncols())?;
+        check_at_least("training rows", train.nrows(), 1)?;
+        check_pixels("training data", train)?;
+        if let Some(test) = test {
+            check_len("test data columns", d, test.ncols())?;
+            check_pixels("test data", test)?;
         }
         let pool = Arc::clone(&self.pool);
         pool.install(|| self.fit_in_pool(train, test))?;
@@ -348,7 +287,7 @@ impl Trainer {
         let cfg = self.config.clone();
         let n = train.nrows();
         let steps_per_epoch = n.div_ceil(cfg.batch_size);
-        let total_steps = (cfg.epochs * steps_per_epoch).max(1);
+        let total_steps = cfg.epochs.saturating_mul(steps_per_epoch).max(1);
         let start = Instant::now();
         let mut fit_steps = 0usize;
         for _ in 0..cfg.epochs {
@@ -356,7 +295,7 @@ impl Trainer {
             let (mut rec_sum, mut kl_sum, mut seen) = (0.0, 0.0, 0usize);
             let (mut lr, mut beta) = (cfg.adam.lr, 1.0);
             let mut out_of_time = false;
-            for idx in data::shuffled_batches(n, cfg.batch_size, &mut self.rng) {
+            for idx in data::shuffled_batches_from(n, cfg.batch_size, &mut self.rng) {
                 let mut progress = fit_steps as f64 / total_steps as f64;
                 if let Some(budget) = cfg.time_budget {
                     let used = start.elapsed().as_secs_f64() / budget.max(1e-9);
@@ -391,11 +330,7 @@ impl Trainer {
                     let e = self
                         .model
                         .elbo(t, cfg.eval_draws, stream(cfg.seed, 0xE7A1))?;
-                    Some(Terms {
-                        elbo: e.mean_elbo(),
-                        rec: e.mean_rec(),
-                        kl: e.mean_kl(),
-                    })
+                    Some(e.mean())
                 }
                 _ => None,
             };
@@ -406,11 +341,7 @@ impl Trainer {
                 samples_per_sec: seen as f64 / train_secs.max(1e-12),
                 lr,
                 beta,
-                train: Terms {
-                    elbo: rec - kl,
-                    rec,
-                    kl,
-                },
+                train: ElboTerms::new(rec, kl),
                 test: test_terms,
             };
             if cfg.verbose {
@@ -447,11 +378,11 @@ impl Trainer {
             .zip(parts.par_iter())
             .enumerate()
             .map(|(s, (shard, rows))| {
-                let mut rng = SmallRng::seed_from_u64(stream(step_seed, s as u64));
+                let mut rng: SmallRng = stream_rng(step_seed, s as u64);
                 let ws = &mut shard.ws;
                 data::gather_rows(train, rows, &mut ws.x);
                 if cfg.binarize {
-                    data::binarize(ws.x.view_mut(), &mut rng);
+                    data::binarize_from(ws.x.view_mut(), &mut rng);
                 }
                 let latent = model.config().latent;
                 reshape(&mut ws.eps, rows.len(), latent);
@@ -473,25 +404,6 @@ impl Trainer {
         self.steps += 1;
         Ok(sums.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1)))
     }
-}
-
-fn epoch_line(s: &EpochStats, mode: Mode) -> String {
-    let name = if mode == Mode::Vae {
-        "ELBO"
-    } else {
-        "log p(x|z)"
-    };
-    let test = match &s.test {
-        Some(t) => format!(
-            "  test {name} {:8.2} (rec {:8.2}, KL {:6.2})",
-            t.elbo, t.rec, t.kl
-        ),
-        None => String::new(),
-    };
-    format!(
-        "epoch {:3}  train {name} {:8.2} (rec {:8.2}, KL {:6.2}){test}  β {:.2}  lr {:.2e}  {:6.1} s  {:6.0} samples/s",
-        s.epoch, s.train.elbo, s.train.rec, s.train.kl, s.beta, s.lr, s.seconds, s.samples_per_sec
-    )
 }
 
 /// Builds a model from `model` and trains it with `config`: the one-call form of [`Trainer`].
@@ -568,6 +480,104 @@ mod tests {
             Err(VaeError::Shape { .. })
         ));
         let empty = ndarray::Array2::<f32>::zeros((0, 6));
-        assert!(t.fit(empty.view(), None).is_err());
+        assert!(matches!(
+            t.fit(empty.view(), None),
+            Err(VaeError::TooFew { .. })
+        ));
+    }
+
+    /// NaN and out-of-range settings and data are refused where they enter, naming the setting
+    /// or the entry (before, they trained to NaN parameters or zero epochs without a word).
+    #[test]
+    fn nan_settings_and_nan_data_are_typed_errors_at_entry() {
+        let vae = || {
+            Vae::new(VaeConfig {
+                hidden: vec![4],
+                latent: 2,
+                input_dim: 6,
+                ..VaeConfig::default()
+            })
+            .unwrap()
+        };
+        let base = || TrainConfig {
+            verbose: false,
+            epochs: 1,
+            ..TrainConfig::default()
+        };
+        let mut bad = Vec::new();
+        for lr in [f64::NAN, 0.0, -1.0, f64::INFINITY] {
+            let mut c = base();
+            c.adam.lr = lr;
+            bad.push(("lr", c));
+        }
+        let mut c = base();
+        c.adam.beta2 = f64::NAN;
+        bad.push(("β₂", c));
+        for w in [f64::NAN, -1.0, f64::INFINITY] {
+            bad.push((
+                "kl_warmup_epochs",
+                TrainConfig {
+                    kl_warmup_epochs: w,
+                    ..base()
+                },
+            ));
+        }
+        for f in [f64::NAN, 1.5] {
+            bad.push((
+                "final_fraction",
+                TrainConfig {
+                    schedule: LrSchedule::Cosine { final_fraction: f },
+                    ..base()
+                },
+            ));
+        }
+        for b in [f64::NAN, 0.0, -3.0] {
+            bad.push((
+                "time_budget",
+                TrainConfig {
+                    time_budget: Some(b),
+                    ..base()
+                },
+            ));
+        }
+        bad.push((
+            "eval_draws",
+            TrainConfig {
+                eval_draws: 0,
+                ..base()
+            },
+        ));
+        for (what, c) in bad {
+            let e = Trainer::new(vae(), c).expect_err(what);
+            assert!(
+                matches!(e, VaeError::Setting { .. } | VaeError::TooFew { .. }),
+                "{what}: {e}"
+            );
+        }
+        let mut t = Trainer::new(vae(), base()).unwrap();
+        let before = t.model().clone();
+        for v in [f32::NAN, -0.1, 1.1, f32::INFINITY] {
+            let mut x = ndarray::Array2::<f32>::from_elem((10, 6), 0.5);
+            x[[7, 2]] = v;
+            let e = t.fit(x.view(), None).unwrap_err();
+            assert!(
+                matches!(e, VaeError::Data { row: 7, col: 2, .. }),
+                "{v}: {e}"
+            );
+            let ok = ndarray::Array2::<f32>::from_elem((10, 6), 0.5);
+            let e = t.fit(ok.view(), Some(x.view())).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    VaeError::Data {
+                        what: "test data",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+        assert_eq!(t.model(), &before, "a refused fit trains nothing");
+        assert!(t.history().epochs.is_empty());
     }
 }
