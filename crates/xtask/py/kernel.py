@@ -66,7 +66,9 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     evcxr, rest = sys.argv[1], sys.argv[2:]
-    root = pathlib.Path(__file__).resolve().parents[3]
+    # The project (or the student bundle, whose kernel spec sets ELBO_ROOT): its target/ holds
+    # the build directories.
+    root = pathlib.Path(os.environ.get("ELBO_ROOT") or pathlib.Path(__file__).resolve().parents[3])
     pool = os.environ.get("ELBO_KERNEL_POOL", "kernel")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", pool):
         print(f"kernel.py: ELBO_KERNEL_POOL must be a short name of letters, digits, - and _, not {pool!r}", file=sys.stderr)

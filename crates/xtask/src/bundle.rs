@@ -2,7 +2,7 @@
 
 use crate::setup::Env;
 use crate::util::{Result, fail, run};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The support crate as a package of its own (`cargo package`: the workspace's shared settings
@@ -51,4 +51,167 @@ pub fn standalone_elbo(env: &Env) -> Result<PathBuf> {
         .to_string_lossy()
         .into_owned();
     Ok(dest.join(stem))
+}
+
+/// Writes the student bundle `out/elbo-student.tar.gz` (and its tree `out/elbo-student/`): the
+/// handouts, the support crate as a standalone package, the data, the kernel launcher with its
+/// build settings, `setup.sh`, `lab.sh` and a README — no solution notebook and no solution text
+/// (a handout keeps only the question, the set-up, the hints and the checks). Returns the archive.
+pub fn write(env: &Env, out: &Path) -> Result<PathBuf> {
+    let tree = out.join("elbo-student");
+    if tree.exists() {
+        std::fs::remove_dir_all(&tree)?;
+    }
+    let nb_dir = tree.join("notebooks");
+    std::fs::create_dir_all(&nb_dir)?;
+    for nb in crate::execute::notebooks(&env.root.join("notebooks"), None)? {
+        let handout = nb_dir.join(format!("{}.ipynb", nb.name));
+        if crate::handout::make(env, &nb.ipynb, &handout)?.is_empty() {
+            std::fs::remove_file(&handout)?;
+        }
+    }
+    copy_tree(&standalone_elbo(env)?, &tree.join("crates/elbo"))?;
+    copy_tree(&env.root.join("data"), &tree.join("data"))?;
+    let tools = tree.join("tools");
+    std::fs::create_dir_all(&tools)?;
+    let py = env.root.join("crates/xtask/py");
+    for f in ["kernel.py", "kernel-cargo-config.toml"] {
+        std::fs::copy(py.join(f), tools.join(f))?;
+    }
+    std::fs::copy(
+        env.root.join("crates/xtask/requirements.txt"),
+        tools.join("requirements.txt"),
+    )?;
+    let files = env.root.join("crates/xtask/bundle");
+    for f in ["README.md", "setup.sh", "lab.sh"] {
+        std::fs::copy(files.join(f), tree.join(f))?;
+    }
+    let archive = out.join("elbo-student.tar.gz");
+    run(Command::new("tar")
+        .arg("czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(out)
+        .arg("elbo-student"))?;
+    Ok(archive)
+}
+
+fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(src)?.flatten() {
+        let (s, d) = (e.path(), dst.join(e.file_name()));
+        if s.is_dir() {
+            copy_tree(&s, &d)?;
+        } else {
+            std::fs::copy(&s, &d)?;
+        }
+    }
+    Ok(())
+}
+
+/// The bundle as a student gets it: unpacked into an empty folder, `setup.sh` run, and each
+/// handout executed with the bundle's own kernel up to its first stub, which must stop as
+/// unfinished (and nothing before it fail). Also: no file of the bundle holds a solution cell.
+/// Returns the problems found.
+pub fn check(env: &Env, archive: &Path, scratch: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    if scratch.exists() {
+        std::fs::remove_dir_all(scratch)?;
+    }
+    std::fs::create_dir_all(scratch)?;
+    run(Command::new("tar")
+        .arg("xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(scratch))?;
+    let root = scratch.join("elbo-student");
+    let listing = crate::util::output(Command::new("tar").arg("tzf").arg(archive))?;
+    if listing
+        .lines()
+        .any(|l| l.contains("xtask") || l.ends_with(".rs") && l.contains("notebooks/"))
+    {
+        problems.push("the bundle holds the toolchain or a notebook script".into());
+    }
+    let out = Command::new("bash").arg(root.join("setup.sh")).output()?;
+    if !out.status.success() {
+        problems.push(format!(
+            "setup.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+        return Ok(problems);
+    }
+    for nb in crate::execute::notebooks(&root.join("notebooks"), None)? {
+        let text = std::fs::read_to_string(&nb.ipynb)?;
+        if text.contains("\"solution\"") && !text.contains("todo!(") {
+            problems.push(format!("{}: a solution cell was not stubbed", nb.name));
+        }
+        let stub = first_stub(&text);
+        let mut cmd = Command::new(root.join(".venv/bin/python"));
+        cmd.arg(env.root.join("crates/xtask/py/run_notebook.py"))
+            .arg(&nb.ipynb)
+            .arg("--output")
+            .arg(scratch.join(format!("{}-executed.ipynb", nb.name)))
+            .env("JUPYTER_PATH", root.join(".venv/share/jupyter"))
+            .env("ELBO_FAST", "1")
+            .stderr(std::process::Stdio::null());
+        let report = crate::util::output(&mut cmd).unwrap_or_else(|e| e.0);
+        // The runner stops at the first failure: it must be the first stub, unfinished.
+        let first_failure = report
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| e["event"] == "cell" && e["failure"].is_string());
+        match first_failure {
+            Some(e)
+                if Some(e["cell"].as_u64().unwrap_or(0)) == stub
+                    && e["failure"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("not yet implemented") =>
+            {
+                crate::util::say(&format!(
+                    "  bundle {}: runs up to its first stub (cell {}) ✓\n",
+                    nb.name,
+                    stub.unwrap_or(0)
+                ));
+            }
+            other => problems.push(format!(
+                "bundle {}: expected to stop as unfinished at the first stub (cell {:?}), got {}",
+                nb.name,
+                stub,
+                other.map_or("no failure".into(), |e| format!(
+                    "cell {}: {}",
+                    e["cell"],
+                    e["failure"]
+                        .as_str()
+                        .unwrap_or("")
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                ))
+            )),
+        }
+    }
+    Ok(problems)
+}
+
+/// The 1-based number of the first stub cell (a code cell ending in `todo!(`) of a notebook.
+fn first_stub(ipynb_text: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(ipynb_text).ok()?;
+    v["cells"]
+        .as_array()?
+        .iter()
+        .position(|c| {
+            c["cell_type"] == "code"
+                && match &c["source"] {
+                    serde_json::Value::String(s) => s.contains("todo!("),
+                    serde_json::Value::Array(a) => a
+                        .iter()
+                        .any(|x| x.as_str().is_some_and(|s| s.contains("todo!("))),
+                    _ => false,
+                }
+        })
+        .map(|i| i as u64 + 1)
 }

@@ -155,9 +155,13 @@ pub fn score(student: &str, a: &Assignment, executed: &Value, outcome: &Outcome)
                 })
                 .map(|c| c.message())
                 .collect();
+            let unfinished = failures.iter().any(|m| m.contains("not yet implemented"));
+            // An unfinished part earns nothing: the checks that pass without the student's code
+            // (set-up and given code) are not the student's work.
+            let passed = if unfinished { 0 } else { passed };
             let status = if failures.iter().any(|m| m.starts_with("timed out")) {
                 Status::Timeout
-            } else if failures.iter().any(|m| m.contains("not yet implemented")) {
+            } else if unfinished {
                 Status::Unfinished
             } else if !failures.is_empty() || passed < want.len() {
                 Status::Failed
@@ -171,24 +175,42 @@ pub fn score(student: &str, a: &Assignment, executed: &Value, outcome: &Outcome)
                 passed,
                 total: want.len(),
                 status,
-                first_failure: failures
-                    .first()
-                    .map(|m| m.lines().next().unwrap_or("").to_string())
-                    .unwrap_or_default(),
+                first_failure: failures.first().map(|m| headline(m)).unwrap_or_default(),
             }
         })
         .collect()
 }
 
-fn cells(nb: &Value) -> Vec<Value> {
+/// The line of a failure message that says what went wrong: a panic's message (not the
+/// `thread … panicked at` line before it), a compile error's `Error:` line (not the source line
+/// it quotes), otherwise the first line.
+pub fn headline(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let pick = match lines.first() {
+        Some(first) if first.starts_with("thread '") && first.contains("panicked at") => {
+            lines.get(1)
+        }
+        _ => lines
+            .iter()
+            .find(|l| l.contains("Error: "))
+            .or(lines.first()),
+    };
+    pick.map(|l| l.to_string()).unwrap_or_default()
+}
+
+pub(crate) fn cells(nb: &Value) -> Vec<Value> {
     nb["cells"].as_array().cloned().unwrap_or_default()
 }
 
-fn source(cell: &Value) -> String {
+pub(crate) fn source(cell: &Value) -> String {
     text(&cell["source"])
 }
 
-fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
@@ -196,7 +218,7 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn read_notebook(path: &Path) -> Option<Value> {
+pub(crate) fn read_notebook(path: &Path) -> Option<Value> {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     (v["cells"].is_array() && v["nbformat"].is_u64()).then_some(v)
 }
@@ -211,7 +233,7 @@ fn code_ids(nb: &Value) -> Vec<String> {
 
 /// The assignments (notebooks with solution cells) and their checks, from the solutions run in
 /// fast mode (cached in `target/xtask/grade-reference/` until the solution changes).
-fn assignments(env: &Env, work: &Path) -> Result<Vec<Assignment>> {
+pub fn assignments(env: &Env, work: &Path) -> Result<Vec<Assignment>> {
     let mut out = Vec::new();
     let handouts = work.join("handouts");
     std::fs::create_dir_all(&handouts)?;
@@ -228,6 +250,11 @@ fn assignments(env: &Env, work: &Path) -> Result<Vec<Assignment>> {
         let cached = cache.join(format!("{}-{key}.json", nb.name));
         let checks: BTreeMap<String, Vec<String>> = match std::fs::read_to_string(&cached) {
             Ok(t) => serde_json::from_str(&t)?,
+            Err(_) if let Some(v) = executed_by_test(env, &nb.ipynb, &nb.name) => {
+                let checks = checks_by_part(&v, &parts(&v, &nb.name));
+                std::fs::write(&cached, serde_json::to_string_pretty(&checks)?)?;
+                checks
+            }
             Err(_) => {
                 say(&format!(
                     "grade: running the solution {} for its checks\n",
@@ -258,6 +285,25 @@ fn assignments(env: &Env, work: &Path) -> Result<Vec<Assignment>> {
         });
     }
     Ok(out)
+}
+
+/// The solution as `cargo xtask test` last executed it (fast mode, passed), if its cells are
+/// today's: the same checks, without running it again.
+fn executed_by_test(env: &Env, solution: &Path, name: &str) -> Option<Value> {
+    let v = read_notebook(
+        &env.root
+            .join(format!("target/xtask/notebooks/{name}.ipynb")),
+    )?;
+    let want = read_notebook(solution)?;
+    let sources = |nb: &Value| cells(nb).iter().map(source).collect::<Vec<_>>();
+    let failed = cells(&v).iter().any(|c| {
+        c["outputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["output_type"] == "error" || o["name"] == "stderr")
+    });
+    (sources(&v) == sources(&want) && !failed).then_some(v)
 }
 
 /// FNV-1a: a stable content hash for the reference cache (std's hasher may change).
@@ -319,8 +365,14 @@ fn prepare_work(env: &Env, work: &Path) -> Result<()> {
 const RESERVED: &[&str] = &["crates", "data", "handouts", ".prewarm"];
 
 pub fn run(submissions: &Path, out: &Path, timeout: u64) -> Result<bool> {
-    let start = Instant::now();
     let env = ensure()?;
+    grade(&env, submissions, out, timeout).map(|_| true)
+}
+
+/// Grades `submissions` into `out`; returns the rows written.
+pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<Vec<Row>> {
+    let start = Instant::now();
+    let env = env.clone();
     if !submissions.is_dir() {
         fail!(
             "grade: {} is not a folder of student folders",
@@ -353,6 +405,24 @@ pub fn run(submissions: &Path, out: &Path, timeout: u64) -> Result<bool> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
+        // The scratch area keeps the shared crate and data beside the students' folders.
+        if RESERVED.contains(&student.as_str()) {
+            tasks.push(Box::new(move || {
+                Ok(vec![Row {
+                    student: student.clone(),
+                    notebook: "-".into(),
+                    part: "-".into(),
+                    passed: 0,
+                    total: 0,
+                    status: Status::Unexpected,
+                    first_failure: format!(
+                        "a student folder may not be named {}: rename it",
+                        RESERVED.join(", ")
+                    ),
+                }])
+            }));
+            continue;
+        }
         for a in &assignments {
             let (env, work, student) = (&env, &work, student.clone());
             let file = dir.join(format!("{}.ipynb", a.name));
@@ -398,8 +468,8 @@ pub fn run(submissions: &Path, out: &Path, timeout: u64) -> Result<bool> {
         rows.extend(r?);
     }
     std::fs::create_dir_all(out)?;
-    std::fs::write(out.join("grades.csv"), csv(&rows))?;
-    std::fs::write(out.join("grades.html"), html(&rows))?;
+    std::fs::write(out.join("grades.csv"), crate::grade_report::csv(&rows))?;
+    std::fs::write(out.join("grades.html"), crate::grade_report::html(&rows))?;
     println!();
     for dir in &students {
         let s = dir.file_name().unwrap_or_default().to_string_lossy();
@@ -417,7 +487,42 @@ pub fn run(submissions: &Path, out: &Path, timeout: u64) -> Result<bool> {
         out.join("grades.html").display(),
         secs(start.elapsed().as_secs_f64())
     );
-    Ok(true)
+    Ok(rows)
+}
+
+/// The outcome of a run read back from its executed notebook (failures from its `error` and
+/// stderr outputs; a timeout is not recorded there).
+pub fn outcome_of(executed: &Value) -> Outcome {
+    let cells = cells(executed)
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c["cell_type"] == "code")
+        .map(|(i, c)| {
+            let failure = c["outputs"].as_array().into_iter().flatten().find_map(|o| {
+                if o["output_type"] == "error" {
+                    Some(text(&o["traceback"]))
+                } else if o["name"] == "stderr" {
+                    Some(text(&o["text"]))
+                } else {
+                    None
+                }
+            });
+            crate::execute::CellResult {
+                cell: i as u64 + 1,
+                code_cell: 0,
+                first_line: String::new(),
+                failure,
+                seconds: 0.0,
+            }
+        })
+        .collect();
+    Outcome {
+        name: String::new(),
+        code_cells: 0,
+        seconds: 0.0,
+        cells,
+        failure: None,
+    }
 }
 
 fn grade_one(
@@ -480,66 +585,141 @@ fn grade_one(
     Ok(score(student, a, &v, &outcome))
 }
 
-fn csv(rows: &[Row]) -> String {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = String::from("student,notebook,part,passed,total,status,first_failure\n");
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            field(&r.student),
-            field(&r.notebook),
-            field(&r.part),
-            r.passed,
-            r.total,
-            field(r.status.name()),
-            field(&r.first_failure)
-        ));
-    }
-    out
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
 
-fn html(rows: &[Row]) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let mut body = String::new();
-    for r in rows {
-        body.push_str(&format!(
-            "<tr class=\"{cls}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}/{}</td><td>{}</td><td>{}</td></tr>\n",
-            esc(&r.student),
-            esc(&r.notebook),
-            esc(&r.part),
-            r.passed,
-            r.total,
-            r.status.name(),
-            esc(&r.first_failure),
-            cls = r.status.name().replace(' ', "-"),
-        ));
+    #[test]
+    fn headlines_name_the_failure_not_its_location() {
+        let panic = "thread '<unnamed>' (1) panicked at src/lib.rs:3:1:\ncheck failed: E[g] = 2θ\nstack backtrace:";
+        assert_eq!(headline(panic), "check failed: E[g] = 2θ");
+        let compile = "let y = x + 1;\n        ^ not found\n[E0425] Error: cannot find value `x` in this scope";
+        assert_eq!(
+            headline(compile),
+            "[E0425] Error: cannot find value `x` in this scope"
+        );
+        assert_eq!(headline("timed out after 30 s"), "timed out after 30 s");
     }
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Grades</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; }} th, td {{ border-bottom: 1px solid #ddd; padding: .3rem .7rem; text-align: left; vertical-align: top; }}
-th {{ background: #f4f4f4; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-tr.ok td {{ background: #eef8ee; }} tr.failed td, tr.timeout td {{ background: #fbecec; }}
-tr.unfinished td, tr.missing td, tr.not-a-notebook td, tr.other-assignment td, tr.unexpected-file td {{ background: #fdf6e3; }}
-td:last-child {{ font-family: ui-monospace, monospace; font-size: .85rem; max-width: 40rem; }}
-</style></head>
-<body><h1>Grades</h1>
-<p>One row per student and part: checks passed out of the solution's, how the part ended, and its first failure.</p>
-<table><thead><tr><th>student</th><th>notebook</th><th>part</th><th>checks</th><th>status</th><th>first failure</th></tr></thead>
-<tbody>
-{body}</tbody></table></body></html>
-"#
-    )
+
+    #[test]
+    fn parts_run_from_their_heading_to_the_next_part() {
+        let nb = json!({"cells": [
+            {"cell_type": "code", "source": "setup"},
+            {"cell_type": "markdown", "source": "## (a) First"},
+            {"cell_type": "code", "source": "a1"},
+            {"cell_type": "markdown", "source": ["## Beyond (a)\n"]},
+            {"cell_type": "code", "source": "a2"},
+            {"cell_type": "markdown", "source": "## (b) Second"},
+            {"cell_type": "code", "source": "b1"}
+        ]});
+        let p = parts(&nb, "02-reparameterization");
+        let want = [
+            None,
+            Some("2a"),
+            Some("2a"),
+            Some("2a"),
+            Some("2a"),
+            Some("2b"),
+            Some("2b"),
+        ];
+        assert_eq!(p, want.map(|x| x.map(String::from)).to_vec());
+    }
+
+    fn executed(lines_by_cell: &[&str]) -> Value {
+        json!({"cells": lines_by_cell.iter().map(|l| if l.starts_with("##") {
+            json!({"cell_type": "markdown", "source": l})
+        } else {
+            json!({"cell_type": "code", "source": "", "outputs": [{"output_type": "stream", "name": "stdout", "text": l}]})
+        }).collect::<Vec<_>>()})
+    }
+
+    fn outcome(failures: &[(u64, &str)]) -> Outcome {
+        Outcome {
+            name: String::new(),
+            code_cells: 0,
+            seconds: 0.0,
+            cells: failures
+                .iter()
+                .map(|(cell, m)| crate::execute::CellResult {
+                    cell: *cell,
+                    code_cell: 0,
+                    first_line: String::new(),
+                    failure: Some(m.to_string()),
+                    seconds: 0.0,
+                })
+                .collect(),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn scores_count_matching_checks_and_name_the_status() {
+        let solution = executed(&[
+            "## (a) x",
+            "✓ one: 1\n✓ two: 2\n",
+            "## (b) y",
+            "✓ three: 3\n✓ three: 3\n",
+        ]);
+        let checks = checks_by_part(&solution, &parts(&solution, "01-x"));
+        let a = Assignment {
+            name: "01-x".into(),
+            cell_ids: vec![],
+            checks,
+        };
+        // all passed
+        let rows = score("s", &a, &solution, &outcome(&[]));
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.passed, r.total, r.status))
+                .collect::<Vec<_>>(),
+            vec![(2, 2, Status::Ok), (2, 2, Status::Ok)]
+        );
+        // (a) one check failed; (b) printed its check once of twice, then hung
+        let student = executed(&["## (a) x", "✓ one: 1\n", "## (b) y", "✓ three: 3\n"]);
+        let rows = score(
+            "s",
+            &a,
+            &student,
+            &outcome(&[
+                (2, "thread 'x' panicked at l:\ncheck failed: two"),
+                (4, "timed out after 9 s"),
+            ]),
+        );
+        assert_eq!(
+            (
+                rows[0].passed,
+                rows[0].status,
+                rows[0].first_failure.as_str()
+            ),
+            (1, Status::Failed, "check failed: two")
+        );
+        assert_eq!((rows[1].passed, rows[1].status), (1, Status::Timeout));
+        // an unfinished stub earns nothing in its part, whatever else passed there
+        let rows = score(
+            "s",
+            &a,
+            &solution,
+            &outcome(&[(2, "not yet implemented: fill in")]),
+        );
+        assert_eq!((rows[0].passed, rows[0].status), (0, Status::Unfinished));
+        assert_eq!(rows[1].status, Status::Ok);
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let row = Row {
+            student: "a,b".into(),
+            notebook: "n".into(),
+            part: "1a".into(),
+            passed: 1,
+            total: 2,
+            status: Status::Failed,
+            first_failure: "said \"no\"".into(),
+        };
+        assert_eq!(
+            crate::grade_report::csv(&[row]).lines().nth(1),
+            Some("\"a,b\",n,1a,1,2,failed,\"said \"\"no\"\"\"")
+        );
+    }
 }

@@ -6,6 +6,8 @@ mod browser;
 mod bundle;
 mod execute;
 mod grade;
+mod grade_check;
+mod grade_report;
 mod handout;
 mod lanes;
 mod render;

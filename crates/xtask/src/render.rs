@@ -58,6 +58,12 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
             println!("  {}: {} solution code cells stubbed", nb.name, stubs.len());
         }
     }
+    let bundle = crate::bundle::write(&env, &tmp.join("student"))?;
+    std::fs::remove_dir_all(tmp.join("student/elbo-student"))?;
+    println!(
+        "  {}: the handouts, the support crate, the data, setup and lab scripts",
+        bundle.file_name().unwrap_or_default().to_string_lossy()
+    );
     if let Some(chromium) = crate::browser::ensure_chromium() {
         println!("render: PDFs in site/pdf/");
         std::fs::create_dir_all(tmp.join("pdf"))?;
@@ -262,6 +268,7 @@ window.MathJax = {{ tex: {{ inlineMath: [["$", "$"]] }}, svg: {{ fontCache: "glo
 <body><h1>ELBO — worked solutions</h1>
 <p>Information theory, the reparameterization trick and variational autoencoders, as executable Rust notebooks.
 Each page was executed top to bottom in a fresh kernel by <code>cargo xtask render</code>.</p>
+<p>For students: <a href="student/elbo-student.tar.gz">the handouts as one bundle</a> (notebooks, support crate, data; unpack, then <code>./setup.sh</code> and <code>./lab.sh</code>).</p>
 {rows}</body></html>
 "#
     );

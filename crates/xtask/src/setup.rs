@@ -10,6 +10,7 @@ use std::process::Command;
 pub const EVCXR_VERSION: &str = "0.22.0";
 
 /// Where the toolchain lives once set up.
+#[derive(Debug, Clone)]
 pub struct Env {
     pub root: PathBuf,
     pub venv: PathBuf,

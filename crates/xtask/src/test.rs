@@ -217,7 +217,37 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
             ));
         }
     }
+    if opts.only.is_none() {
+        let env = &env;
+        tasks.push((
+            "student bundle".into(),
+            Box::new(move || {
+                crate::util::say("bundle: unpacked into an empty folder, set up, each handout runs up to its first stub\n");
+                let dir = env.root.join("target/xtask/bundle");
+                std::fs::create_dir_all(&dir)?;
+                let archive = crate::bundle::write(env, &dir)?;
+                let problems = crate::bundle::check(env, &archive, &dir.join("unpacked"))?;
+                for p in &problems {
+                    crate::util::say(&format!("  {p}\n"));
+                }
+                Ok(vec![(problems.is_empty(), format!("student bundle: {}", problems.join("; ")))])
+            }),
+        ));
+    }
     run_tasks(tasks, t);
+    if opts.only.is_none() {
+        println!(
+            "test: grading (solutions full marks, handouts 0 on stubbed parts, a crafted class graded as expected)"
+        );
+        let problems = crate::grade_check::self_test(&env)?;
+        for p in &problems {
+            println!("  {p}");
+        }
+        t.record(
+            problems.is_empty(),
+            format!("grading: {}", problems.join("; ")),
+        );
+    }
     let mut passed = passed.into_inner().expect("passed");
     passed.sort_by(|a, b| a.name.cmp(&b.name));
 

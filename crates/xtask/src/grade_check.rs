@@ -1,0 +1,206 @@
+//! The grader's own test (run by `cargo xtask test`).
+
+use crate::grade::{
+    Status, assignments, cells, grade, outcome_of, parts, read_notebook, score, source,
+};
+use crate::setup::Env;
+use crate::util::Result;
+use serde_json::Value;
+
+/// The grader's own test, on the runs `cargo xtask test` just made and one real grading run:
+/// every solution grades full marks; every untouched handout grades 0 on its stubbed parts (it
+/// stops there as unfinished) and full on the others; a crafted class — a solution, an untouched
+/// handout, and a student whose notebook 02 panics in (a), hangs in (b) and answers (c) wrongly,
+/// beside a notebook of another assignment, a file that is not a notebook and a stray file —
+/// grades exactly as expected. Returns the problems found.
+pub fn self_test(env: &Env) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let base = env.root.join("target/xtask/grade-test");
+    if base.exists() {
+        std::fs::remove_dir_all(&base)?;
+    }
+    let work = base.join("out/work");
+    std::fs::create_dir_all(&work)?;
+    let assignments = assignments(env, &work)?;
+    for a in &assignments {
+        let solution = read_notebook(
+            &env.root
+                .join(format!("target/xtask/notebooks/{}.ipynb", a.name)),
+        );
+        let handout = read_notebook(
+            &env.root
+                .join(format!("target/xtask/student/{}-executed.ipynb", a.name)),
+        );
+        let (Some(solution), Some(handout)) = (solution, handout) else {
+            problems.push(format!(
+                "{}: no executed solution and handout to grade",
+                a.name
+            ));
+            continue;
+        };
+        for r in score("solution", a, &solution, &outcome_of(&solution)) {
+            if r.status != Status::Ok || r.passed != r.total {
+                problems.push(format!(
+                    "solution {} part {}: {}/{} {}",
+                    a.name,
+                    r.part,
+                    r.passed,
+                    r.total,
+                    r.status.name()
+                ));
+            }
+        }
+        let p = parts(&handout, &a.name);
+        let stubbed: Vec<String> = cells(&handout)
+            .iter()
+            .zip(&p)
+            .filter(|(c, _)| source(c).contains("todo!("))
+            .filter_map(|(_, part)| part.clone())
+            .collect();
+        for r in score("handout", a, &handout, &outcome_of(&handout)) {
+            let ok = if stubbed.contains(&r.part) {
+                r.passed == 0 && r.status == Status::Unfinished
+            } else {
+                r.passed == r.total
+            };
+            if !ok {
+                problems.push(format!(
+                    "handout {} part {}: {}/{} {}",
+                    a.name,
+                    r.part,
+                    r.passed,
+                    r.total,
+                    r.status.name()
+                ));
+            }
+        }
+    }
+
+    // A crafted class, graded for real.
+    let subs = base.join("subs");
+    for s in ["alice", "bob", "carol"] {
+        std::fs::create_dir_all(subs.join(s))?;
+    }
+    let nb = |n: &str| env.root.join(format!("notebooks/{n}.ipynb"));
+    std::fs::copy(nb("01-entropy-kl"), subs.join("alice/01-entropy-kl.ipynb"))?;
+    crate::handout::make(
+        env,
+        &nb("01-entropy-kl"),
+        &subs.join("bob/01-entropy-kl.ipynb"),
+    )?;
+    let mut two: Value =
+        serde_json::from_str(&std::fs::read_to_string(nb("02-reparameterization"))?)?;
+    type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
+    let edits: [Edit<'_>; 3] = [
+        ("Hint: draw K rows", &|s| {
+            format!("{s}\npanic!(\"a student bug in part (a)\");")
+        }),
+        ("Hint: weights log w", &|s| {
+            format!("{s}\nloop {{ std::hint::spin_loop(); }}")
+        }),
+        ("Hint: x = θ + σε", &|s| {
+            s.replacen("theta + sigma * eps", "theta + 2.0 * sigma * eps", 1)
+        }),
+    ];
+    for (marker, edit) in edits {
+        let cell = two["cells"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .find(|c| c["cell_type"] == "code" && source(c).contains(marker));
+        match cell {
+            Some(c) => c["source"] = Value::String(edit(&source(c))),
+            None => problems.push(format!(
+                "crafted submission: no cell with `{marker}` in notebook 02"
+            )),
+        }
+    }
+    std::fs::write(
+        subs.join("carol/02-reparameterization.ipynb"),
+        serde_json::to_string(&two)?,
+    )?;
+    std::fs::copy(nb("00-tour"), subs.join("carol/01-entropy-kl.ipynb"))?;
+    std::fs::write(subs.join("carol/03-vae.ipynb"), "not a notebook")?;
+    std::fs::write(subs.join("carol/notes.txt"), "my notes")?;
+
+    let rows = grade(env, &subs, &base.join("out"), 30)?;
+    let row = |s: &str, n: &str, p: &str| {
+        rows.iter()
+            .find(|r| r.student == s && r.notebook.starts_with(n) && r.part == p)
+    };
+    let expect =
+        |s: &str, n: &str, p: &str, status: Status, full: bool, text: &str| -> Option<String> {
+            match row(s, n, p) {
+                None => Some(format!("{s} {n} {p}: no row")),
+                Some(r)
+                    if r.status != status
+                        || (full != (r.passed == r.total))
+                        || !r.first_failure.contains(text) =>
+                {
+                    Some(format!(
+                        "{s} {n} {p}: got {}/{} {} `{}`, expected {}{} `{text}`",
+                        r.passed,
+                        r.total,
+                        r.status.name(),
+                        r.first_failure,
+                        status.name(),
+                        if full { " with full marks" } else { "" }
+                    ))
+                }
+                Some(_) => None,
+            }
+        };
+    let wanted = [
+        expect("alice", "01", "1a", Status::Ok, true, ""),
+        expect("alice", "01", "1b", Status::Ok, true, ""),
+        expect("alice", "02", "2a", Status::Missing, false, ""),
+        expect(
+            "bob",
+            "01",
+            "1a",
+            Status::Unfinished,
+            false,
+            "not yet implemented",
+        ),
+        expect(
+            "bob",
+            "01",
+            "1b",
+            Status::Unfinished,
+            false,
+            "not yet implemented",
+        ),
+        expect(
+            "carol",
+            "01",
+            "1a",
+            Status::OtherAssignment,
+            false,
+            "code cells",
+        ),
+        expect(
+            "carol",
+            "02",
+            "2a",
+            Status::Failed,
+            false,
+            "a student bug in part (a)",
+        ),
+        expect(
+            "carol",
+            "02",
+            "2b",
+            Status::Timeout,
+            false,
+            "timed out after 30 s",
+        ),
+        expect("carol", "02", "2c", Status::Failed, false, "check failed"),
+        expect("carol", "03", "3a", Status::NotANotebook, false, ""),
+        expect("carol", "notes.txt", "-", Status::Unexpected, true, ""),
+    ];
+    problems.extend(wanted.into_iter().flatten());
+    if !base.join("out/grades.csv").is_file() || !base.join("out/grades.html").is_file() {
+        problems.push("grades.csv or grades.html was not written".into());
+    }
+    Ok(problems)
+}
