@@ -44,7 +44,7 @@
 //
 // | maths | `elbo` |
 // |---|---|
-// | the data $x$, one digit per row, and its labels | `data::load_mnist(dir)?` → `Mnist { train, test }`, `Dataset { images, labels, .. }` |
+// | the data $x$, one digit per row, and its labels | `data::load_mnist(dir)?` → `Mnist { train, test }`, `Dataset`: `.images()`, `.labels()` |
 // | $q_\phi(z \mid x)$: $\mu_\phi(x)$, $\log\sigma^2_\phi(x)$ | `vae.encode(x)?` → `Encoding { mu, log_var }` |
 // | decoder logits $l(z)$; Bernoulli means $\sigma(l(z))$ | `vae.decode_logits(z)?`, `vae.decode(z)?` |
 // | every step of one forward pass | `vae.forward_trace(x, seed)?` → `ForwardTrace` |
@@ -105,7 +105,7 @@ println!("encoder {:?}, decoder {:?}, {} activations", config.encoder_sizes(), c
 let vae0: Vae = Vae::new(config.clone())?;
 println!("{} parameters\n", vae0.num_parameters());
 let batch_rows: Vec<usize> = data::shuffled_batches(train.len(), 128, seed)[0].clone();
-let x_batch: Array2<f32> = train.select(&batch_rows)?.images;
+let x_batch: Array2<f32> = train.select(&batch_rows)?.into_images();
 let trace: ForwardTrace = vae0.forward_trace(x_batch.view(), seed)?;
 println!("{trace}");
 
@@ -203,11 +203,11 @@ train_config.kl_warmup_epochs = kl_warmup_epochs;
 train_config.seed = seed;
 let mut trainer: Trainer = Trainer::new(Vae::new(config.clone())?, train_config)?;
 let t0: Instant = Instant::now();
-trainer.fit(train.images.view(), Some(test.images.view()))?;
+trainer.fit(train.images().view(), Some(test.images().view()))?;
 let fit_seconds: f64 = t0.elapsed().as_secs_f64();
 let history: History = trainer.history().clone();
 let vae: Vae = trainer.into_model();
-let test_terms: ElboTerms = vae.elbo(test.images.view(), 5, 0)?;
+let test_terms: ElboTerms = vae.elbo(test.images().view(), 5, 0)?;
 let test_neg_elbo: f64 = -test_terms.mean_elbo();
 println!("\n{} epochs in {fit_seconds:.1} s (training and the per-epoch test evaluations)", history.epochs.len());
 println!("test -ELBO: {test_neg_elbo:.2}");
@@ -256,9 +256,9 @@ Figure::hstack(&[
 // %%
 let per_class: Vec<usize> = (0..2)
     .flat_map(|r| (0..10u8).map(move |c| (r, c)))
-    .filter_map(|(r, c)| test.labels.iter().enumerate().filter(|&(_, &l)| l == c).nth(r).map(|(i, _)| i))
+    .filter_map(|(r, c)| test.labels().iter().enumerate().filter(|&(_, &l)| l == c).nth(r).map(|(i, _)| i))
     .collect();
-let shown: Array2<f32> = test.select(&per_class)?.images;
+let shown: Array2<f32> = test.select(&per_class)?.into_images();
 let recon: Array2<f32> = vae.reconstruct(shown.view())?;
 Figure::hstack(&[
     image_grid("test digits x", shown.view(), 28, 28, 5)?,
@@ -279,11 +279,11 @@ let config_ae: VaeConfig = VaeConfig { mode: Mode::Autoencoder, ..config_2d.clon
 let train_2d: TrainConfig =
     TrainConfig { verbose: false, seed, kl_warmup_epochs: (epochs_2d as f64 / 3.0).min(10.0), ..TrainConfig::recipe(epochs_2d) };
 let t1: Instant = Instant::now();
-let (vae2, _history2): (Vae, History) = vae::train(config_2d, train_2d.clone(), train.images.view(), None)?;
-let (ae2, _history_ae): (Vae, History) = vae::train(config_ae, train_2d, train.images.view(), None)?;
+let (vae2, _history2): (Vae, History) = vae::train(config_2d, train_2d.clone(), train.images().view(), None)?;
+let (ae2, _history_ae): (Vae, History) = vae::train(config_ae, train_2d, train.images().view(), None)?;
 println!("trained both 2-D models for {epochs_2d} epochs each in {:.1} s", t1.elapsed().as_secs_f64());
-let test_2d: ElboTerms = vae2.elbo(test.images.view(), 5, 0)?;
-let test_ae: ElboTerms = ae2.elbo(test.images.view(), 1, 0)?;
+let test_2d: ElboTerms = vae2.elbo(test.images().view(), 5, 0)?;
+let test_ae: ElboTerms = ae2.elbo(test.images().view(), 1, 0)?;
 println!("2-D VAE:         test −ELBO {:.2} nats = −E_q[log p_θ(x|z)] {:.2} + KL {:.2}",
     -test_2d.mean_elbo(), -test_2d.mean_rec(), test_2d.mean_kl());
 println!("2-D autoencoder: test −log p_θ(x|z = f(x)) {:.2} nats (not a bound: no KL term)", -test_ae.mean_rec());
@@ -353,8 +353,8 @@ fn moment_match(mu: &Array2<f32>, log_var: Option<&Array2<f32>>) -> Result<FullG
     }
     Ok(FullGaussian::new(mean, cov)?)
 }
-let codes_vae: Encoding = vae2.encode(test.images.view())?;
-let codes_ae: Encoding = ae2.encode(test.images.view())?;
+let codes_vae: Encoding = vae2.encode(test.images().view())?;
+let codes_ae: Encoding = ae2.encode(test.images().view())?;
 let cloud_vae: FullGaussian = moment_match(&codes_vae.mu, codes_vae.log_var.as_ref())?;
 let cloud_ae: FullGaussian = moment_match(&codes_ae.mu, None)?;
 let kl_cloud_vae: f64 = cloud_vae.kl(&FullGaussian::standard(2)?)?;
@@ -395,8 +395,8 @@ fn latent_scatter(title: &str, codes: &Encoding, labels: &[u8], circle: (&[f64],
         .classes(&x, &y, labels).dashed("|z| = 2", circle.0, circle.1).render()?)
 }
 Figure::hstack(&[
-    latent_scatter(&format!("VAE (L = 2): μ_φ(x), rate {rate_2d:.1} nats"), &codes_vae, &test.labels, (&cx, &cy))?,
-    latent_scatter("autoencoder (L = 2): z = f_φ(x)", &codes_ae, &test.labels, (&cx, &cy))?,
+    latent_scatter(&format!("VAE (L = 2): μ_φ(x), rate {rate_2d:.1} nats"), &codes_vae, test.labels(), (&cx, &cy))?,
+    latent_scatter("autoencoder (L = 2): z = f_φ(x)", &codes_ae, test.labels(), (&cx, &cy))?,
 ])
 .show();
 
@@ -478,11 +478,11 @@ check::that(&format!("{} new images of 784 pixels in [0, 1]", x_new.nrows()),
     x_new.dim() == (n_new, 784) && x_new.iter().all(|v| (0.0..=1.0).contains(v)));
 let z_many: Array2<f32> = vae::standard_normal(2_000, vae.latent_dim(), seed + 101);
 let mean_new: Array1<f32> = vae.decode(z_many.view())?.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
-let mean_data: Array1<f32> = train.images.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
+let mean_data: Array1<f32> = train.images().mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
 let mean_abs_diff: f64 = mean_new.iter().zip(&mean_data).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / 784.0;
 check::le("the average of 2,000 samples matches the average training digit (mean |Δ| per pixel)", mean_abs_diff, 0.03, 0.0);
-let nn_new: Vec<f64> = nearest_sq_dist(&x_new, &train.images);
-let nn_test: Vec<f64> = nearest_sq_dist(&test.head(100).images, &train.images);
+let nn_new: Vec<f64> = nearest_sq_dist(&x_new, train.images());
+let nn_test: Vec<f64> = nearest_sq_dist(test.head(100).images(), train.images());
 println!("squared distance to the nearest training digit: samples median {:.1} (min {:.1}), test digits median {:.1}",
     median(&nn_new), nn_new.iter().cloned().fold(f64::INFINITY, f64::min), median(&nn_test));
 check::that("no sample copies a training digit (nearest squared distance > 1)", nn_new.iter().all(|&d| d > 1.0));
@@ -499,7 +499,7 @@ image_grid(&format!("100 new digits: z ~ N(0, I), decoded ({latent_dim}-D VAE)")
 // plausible digit.
 
 // %%
-image_grid("2-D VAE: decoder on a grid of z in [−2, 2]²", vae2.decode(vae::latent_grid(15, 2.0).view())?.view(), 28, 28, 15)?.show();
+image_grid("2-D VAE: decoder on a grid of z in [−2, 2]²", vae2.decode(vae::latent_grid(15, 2.0)?.view())?.view(), 28, 28, 15)?.show();
 
 // %% [markdown]
 // **Interpolation** between two test digits in the main VAE: encode both, walk along the straight line
@@ -511,7 +511,7 @@ let pairs: [(u8, u8); 4] = [(1, 7), (4, 9), (3, 8), (0, 6)];
 let first: Vec<usize> = test.first_of_each_class(10);
 let mut rows: Vec<Array2<f32>> = Vec::new();
 for (a, b) in pairs {
-    let ends: Array2<f32> = test.select(&[first[a as usize], first[b as usize]])?.images;
+    let ends: Array2<f32> = test.select(&[first[a as usize], first[b as usize]])?.into_images();
     let mu_ends: Array2<f32> = vae.encode(ends.view())?.mu;
     let path: Array2<f32> = vae.decode(vae::interpolate(mu_ends.row(0), mu_ends.row(1), 10)?.view())?;
     rows.push(elbo::ndarray::concatenate(Axis(0), &[ends.slice(s![0..1, ..]), path.view(), ends.slice(s![1..2, ..])])?);
@@ -676,7 +676,7 @@ Chart::new("ELBO(q_t) + KL(q_t ‖ p(z|x)) = log p(x) along q_t: prior (t = 0) �
 
 // %% tags=["solution"]
 // Hint: vae.iwae(x, k, seed)? gives log p̂ₖ(x) for each row of x; average over the digits for k = 1, 10, 100, 1000, and compare with the ELBO of the same digits.
-let iwae_x: Array2<f32> = test.head(n_iwae).images;
+let iwae_x: Array2<f32> = test.head(n_iwae).into_images();
 let ks: Vec<usize> = [1, 10, 100, 1_000].into_iter().filter(|&k| k <= k_max).collect();
 let mut iw_mean: Vec<f64> = Vec::new();
 let mut iw_se: Vec<f64> = Vec::new();

@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let iwae = mode == "iwae";
     let recipe = mode == "recipe" || iwae;
     let mnist = elbo::data::mnist_10k()?;
-    let (train, test) = (mnist.train.images.view(), mnist.test.images.view());
+    let (train, test) = (mnist.train.images().view(), mnist.test.images().view());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let epochs: usize = match std::env::var("BENCH_EPOCHS") {
         Ok(v) => v.parse()?,

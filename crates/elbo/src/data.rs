@@ -18,9 +18,9 @@
 //! ```
 //! use elbo::data;
 //! let mnist = data::mnist_10k().unwrap();
-//! assert_eq!(mnist.train.images.dim(), (9_000, 784)); // x: one digit per row, grey levels in [0, 1]
-//! assert_eq!(mnist.test.labels.len(), 1_000);
-//! assert!(mnist.test.images.iter().all(|&v| (0.0..=1.0).contains(&v)));
+//! assert_eq!(mnist.train.images().dim(), (9_000, 784)); // x: one digit per row, grey levels in [0, 1]
+//! assert_eq!(mnist.test.labels().len(), 1_000);
+//! assert!(mnist.test.images().iter().all(|&v| (0.0..=1.0).contains(&v)));
 //! ```
 
 use crate::rand::rngs::SmallRng;
@@ -309,14 +309,39 @@ fn parse_stream(mut r: impl Read, gzipped: bool) -> Result<IdxArray, IdxError> {
 /// per row, row-major pixels), `labels[i]` the class of row `i`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// The images x, one per row, pixel values `byte / 255` in [0, 1].
-    pub images: Array2<f32>,
-    /// The class of each image (the digit, for MNIST).
-    pub labels: Vec<u8>,
-    /// Image height in pixels.
-    pub height: usize,
-    /// Image width in pixels.
-    pub width: usize,
+    // Private so that they always agree: one label per row, `height · width` columns.
+    images: Array2<f32>,
+    labels: Vec<u8>,
+    height: usize,
+    width: usize,
+}
+
+/// Why [`Dataset::new`] or [`binarize`] refused its input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DatasetError {
+    /// Not one label per image.
+    #[error("labels: {labels} labels for {images} images (expected one per image)")]
+    Labels { images: usize, labels: usize },
+    /// The image size does not match the rows.
+    #[error(
+        "image size: {height} × {width} pixels, but the rows have {columns} (expected height · width)"
+    )]
+    Size {
+        height: usize,
+        width: usize,
+        columns: usize,
+    },
+    /// A pixel is NaN, infinite or outside [0, 1].
+    #[error("pixel [{row}, {col}] = {value}: pixels must be finite and in [0, 1]")]
+    Pixel { row: usize, col: usize, value: f32 },
+}
+
+/// `Ok` if every pixel is finite and in [0, 1], else the first that is not.
+fn check_pixels(x: ArrayView2<'_, f32>) -> Result<(), DatasetError> {
+    match x.indexed_iter().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+        Some(((row, col), &value)) => Err(DatasetError::Pixel { row, col, value }),
+        None => Ok(()),
+    }
 }
 
 /// [`Dataset::select`] was given an index past the end.
@@ -400,7 +425,66 @@ impl Dataset {
         self.len() == 0
     }
 
-    /// Pixels per image, `height · width`.
+    /// A data set from its images (one per row, pixels in [0, 1]), their labels and the image
+    /// size; fails unless there is one label per image, `height · width` pixels per row and
+    /// every pixel is finite and in [0, 1].
+    pub fn new(
+        images: Array2<f32>,
+        labels: Vec<u8>,
+        height: usize,
+        width: usize,
+    ) -> Result<Dataset, DatasetError> {
+        if labels.len() != images.nrows() {
+            return Err(DatasetError::Labels {
+                images: images.nrows(),
+                labels: labels.len(),
+            });
+        }
+        match height.checked_mul(width) {
+            Some(p) if p == images.ncols() => {}
+            _ => {
+                return Err(DatasetError::Size {
+                    height,
+                    width,
+                    columns: images.ncols(),
+                });
+            }
+        }
+        check_pixels(images.view())?;
+        Ok(Dataset {
+            images,
+            labels,
+            height,
+            width,
+        })
+    }
+
+    /// The images x, one per row, pixel values in [0, 1].
+    pub fn images(&self) -> &Array2<f32> {
+        &self.images
+    }
+
+    /// The images, taking them out of the data set.
+    pub fn into_images(self) -> Array2<f32> {
+        self.images
+    }
+
+    /// The class of each image (the digit, for MNIST).
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// Image height in pixels.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Image width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Pixels per image, `height · width` (checked at construction).
     pub fn pixels(&self) -> usize {
         self.height * self.width
     }
@@ -424,8 +508,7 @@ impl Dataset {
     /// The records at `indices`, in that order (repeats allowed). Fails with
     /// [`IndexOutOfRange`] naming the first index that is not below [`len`](Self::len).
     pub fn select(&self, indices: &[usize]) -> Result<Dataset, IndexOutOfRange> {
-        // `labels` is a public field and may have been shortened: bound by both.
-        let len = self.len().min(self.labels.len());
+        let len = self.len();
         if let Some(position) = indices.iter().position(|&i| i >= len) {
             return Err(IndexOutOfRange {
                 position,
@@ -547,18 +630,24 @@ pub(crate) fn gather_rows(x: ArrayView2<'_, f32>, indices: &[usize], out: &mut A
 
 /// Dynamic binarization, in place: each grey level p ∈ [0, 1] becomes a fresh Bernoulli(p) draw
 /// (1 with probability p, else 0), seeded by `seed`, so every pass over the data can see a
-/// different binary image.
+/// different binary image. Fails, changing nothing, if a pixel is NaN, infinite or outside
+/// [0, 1] (a NaN used to become 0 silently).
 ///
 /// ```
 /// use elbo::data::binarize;
 /// use elbo::ndarray::array;
 /// let mut x = array![[0.0f32, 1.0, 0.5]];
-/// binarize(x.view_mut(), 1);
+/// binarize(x.view_mut(), 1)?;
 /// assert_eq!((x[[0, 0]], x[[0, 1]]), (0.0, 1.0));
 /// assert!(x[[0, 2]] == 0.0 || x[[0, 2]] == 1.0);
+/// let mut bad = array![[0.5f32, f32::NAN]];
+/// assert!(binarize(bad.view_mut(), 1).is_err());
+/// # Ok::<(), elbo::data::DatasetError>(())
 /// ```
-pub fn binarize(x: ArrayViewMut2<'_, f32>, seed: u64) {
-    binarize_from(x, &mut SmallRng::seed_from_u64(seed))
+pub fn binarize(x: ArrayViewMut2<'_, f32>, seed: u64) -> Result<(), DatasetError> {
+    check_pixels(x.view())?;
+    binarize_from(x, &mut SmallRng::seed_from_u64(seed));
+    Ok(())
 }
 
 /// [`binarize`] drawing from `rng` (the trainer's per-shard streams).
@@ -797,16 +886,12 @@ mod tests {
         );
         assert!(e.to_string().contains("indices[1] = 1000"));
         assert_eq!(m.test.select(&[]).unwrap().len(), 0);
-        // a data set made inconsistent through its public fields is still not indexed past the end
-        let mut short = m.test.head(10);
-        short.labels.truncate(4);
-        assert_eq!(short.select(&[5]).unwrap_err().len, 4);
     }
 
     #[test]
     fn binarization_is_bernoulli_with_the_grey_level_as_mean() {
         let mut x = Array2::from_elem((200, 100), 0.3f32);
-        binarize(x.view_mut(), 3);
+        binarize(x.view_mut(), 3).unwrap();
         assert!(x.iter().all(|&v| v == 0.0 || v == 1.0));
         let mean = x.mean().unwrap();
         // 20,000 draws: standard error sqrt(0.21 / 20000) ≈ 0.0032

@@ -558,9 +558,10 @@ fn ln_ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Why Gaussian parameters were rejected.
+/// Why the parameters of a closed-form Gaussian KL ([`kl_diag_gaussians`], [`kl_to_standard_normal`])
+/// were rejected. (Building a Gaussian fails with [`crate::gaussian::GaussianError`].)
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum GaussianError {
+pub enum GaussianKlError {
     /// Two parameter vectors have different lengths.
     #[error(
         "{what} has {got} entries but {reference} has {expected}: \
@@ -602,7 +603,7 @@ pub enum GaussianError {
 /// Each dimension's r − 1 − ln r (r the variance ratio, ≥ 0) is evaluated with a series near
 /// r = 1, so nearly equal Gaussians get an accurate tiny divergence rather than rounding noise.
 /// `mu1`, `var1`, `mu2`, `var2` must have one common length d (d = 0 gives 0); means must be
-/// finite and variances finite and > 0, otherwise a [`GaussianError`] names the entry. With
+/// finite and variances finite and > 0, otherwise a [`GaussianKlError`] names the entry. With
 /// valid parameters the result is ≥ 0 and finite, or +∞ when the true divergence exceeds the
 /// largest `f64` (e.g. means 1e300 apart).
 ///
@@ -614,14 +615,14 @@ pub enum GaussianError {
 /// let kl = kl_diag_gaussians(&[0.0], &[4.0], &[0.0], &[1.0])?;
 /// assert!((kl - 0.5 * (3.0 - 4.0_f64.ln())).abs() < 1e-15);
 /// assert!(kl_diag_gaussians(&[0.0], &[-1.0], &[0.0], &[1.0]).is_err());
-/// # Ok::<(), elbo::info::GaussianError>(())
+/// # Ok::<(), elbo::info::GaussianKlError>(())
 /// ```
 pub fn kl_diag_gaussians(
     mu1: &[f64],
     var1: &[f64],
     mu2: &[f64],
     var2: &[f64],
-) -> Result<f64, GaussianError> {
+) -> Result<f64, GaussianKlError> {
     same_dim("σ₁²", var1, "μ₁", mu1)?;
     same_dim("μ₂", mu2, "μ₁", mu1)?;
     same_dim("σ₂²", var2, "μ₁", mu1)?;
@@ -649,7 +650,7 @@ pub fn kl_diag_gaussians(
 ///
 /// The special case μ₂ = 0, σ₂² = 1 of [`kl_diag_gaussians`]; e^ℓ − 1 − ℓ is summed as a
 /// series for |ℓ| ≤ 1, so it stays accurate (and ≥ 0) as σ² → 1. `mu` and `log_var` must have
-/// the same length and finite entries (else a [`GaussianError`] names the entry); the result is
+/// the same length and finite entries (else a [`GaussianKlError`] names the entry); the result is
 /// then ≥ 0, and +∞ when the true divergence exceeds the largest `f64` (e.g. ℓ > 709).
 ///
 /// ```
@@ -657,9 +658,9 @@ pub fn kl_diag_gaussians(
 /// assert_eq!(kl_to_standard_normal(&[0.0, 0.0], &[0.0, 0.0])?, 0.0); // q = p(z)
 /// let kl = kl_to_standard_normal(&[1.0], &[2.0_f64.ln()])?; // N(1, 2) vs N(0, 1)
 /// assert!((kl - 0.5 * (1.0 + 2.0 - 1.0 - 2.0_f64.ln())).abs() < 1e-15);
-/// # Ok::<(), elbo::info::GaussianError>(())
+/// # Ok::<(), elbo::info::GaussianKlError>(())
 /// ```
-pub fn kl_to_standard_normal(mu: &[f64], log_var: &[f64]) -> Result<f64, GaussianError> {
+pub fn kl_to_standard_normal(mu: &[f64], log_var: &[f64]) -> Result<f64, GaussianKlError> {
     same_dim("log σ²", log_var, "μ", mu)?;
     check_all("μ", mu, "finite", |x| x.is_finite())?;
     check_all("log σ²", log_var, "finite", |x| x.is_finite())?;
@@ -683,11 +684,11 @@ fn same_dim(
     v: &[f64],
     reference: &'static str,
     r: &[f64],
-) -> Result<(), GaussianError> {
+) -> Result<(), GaussianKlError> {
     if v.len() == r.len() {
         Ok(())
     } else {
-        Err(GaussianError::DimensionMismatch {
+        Err(GaussianKlError::DimensionMismatch {
             what,
             got: v.len(),
             reference,
@@ -701,9 +702,9 @@ fn check_all(
     v: &[f64],
     expected: &'static str,
     ok: impl Fn(f64) -> bool,
-) -> Result<(), GaussianError> {
+) -> Result<(), GaussianKlError> {
     match v.iter().position(|&x| !ok(x)) {
-        Some(index) => Err(GaussianError::InvalidParameter {
+        Some(index) => Err(GaussianKlError::InvalidParameter {
             what,
             index,
             value: v[index],

@@ -1,11 +1,12 @@
 //! Issue 13, "bad input gets a clear answer, every time", for `plot`, `table`, `check`,
-//! `gaussian`, `info` and `estimators`: one test per failure class the issue found (hang,
+//! `gaussian`, `info`, `estimators` and `data`'s data sets: one test per failure class the issue found (hang,
 //! panic, silently wrong value, misleading error, memory), then property tests over the public
 //! constructors and entry points. Every property asserts "Ok with a finite or documented value,
 //! or a typed error" and runs the call under `catch_unwind`, so a panic fails the property with
 //! its input. Inputs that used to hang must now return: the work is bounded, not timed.
 
 use elbo::check;
+use elbo::data::{Dataset, DatasetError, binarize};
 use elbo::estimators::{
     self, Estimator, EstimatorError, Gaussian as G1, Sampling, Square, log_log_slope, log_mean_exp,
     log_spaced,
@@ -155,6 +156,60 @@ fn panic_oversized_samples_are_typed_errors() {
 }
 
 // ---------------------------------------------------------------- silently wrong
+
+#[test]
+fn panic_an_inconsistent_dataset_cannot_be_built() {
+    // Fields were public: shortened labels made `select` and batching index past the end.
+    let x = Array2::<f32>::zeros((3, 4));
+    let e = Dataset::new(x.clone(), vec![1, 2], 2, 2).unwrap_err();
+    assert_eq!(
+        e,
+        DatasetError::Labels {
+            images: 3,
+            labels: 2
+        }
+    );
+    assert!(e.to_string().contains("2 labels for 3 images"), "{e}");
+    let e = Dataset::new(x.clone(), vec![0; 3], 3, 2).unwrap_err();
+    assert_eq!(
+        e,
+        DatasetError::Size {
+            height: 3,
+            width: 2,
+            columns: 4
+        }
+    );
+    // height · width overflowing usize is a size error, not a wrap-around that happens to match
+    let e = Dataset::new(x.clone(), vec![0; 3], usize::MAX, 2).unwrap_err();
+    assert!(matches!(e, DatasetError::Size { .. }), "{e}");
+    let d = Dataset::new(x, vec![7, 8, 9], 2, 2).unwrap();
+    assert_eq!((d.len(), d.pixels(), d.labels()), (3, 4, &[7u8, 8, 9][..]));
+    assert_eq!(d.select(&[3]).unwrap_err().len, 3);
+}
+
+#[test]
+fn silently_wrong_nan_or_out_of_range_pixels_are_rejected() {
+    // binarize used to map NaN to 0; a data set of grey levels outside [0, 1] gave positive
+    // "log-likelihoods".
+    for bad in [f32::NAN, f32::INFINITY, -0.1, 1.5] {
+        let mut x = Array2::<f32>::from_elem((2, 3), 0.5);
+        x[[1, 2]] = bad;
+        let before = x.clone();
+        let e = binarize(x.view_mut(), 1).unwrap_err();
+        assert!(
+            matches!(e, DatasetError::Pixel { row: 1, col: 2, .. }),
+            "{e}"
+        );
+        assert!(
+            x.iter()
+                .zip(&before)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "changed on error"
+        );
+        let e = Dataset::new(before, vec![0, 0], 1, 3).unwrap_err();
+        assert!(e.to_string().contains("pixel [1, 2]"), "{e}");
+    }
+}
 
 #[test]
 fn silently_wrong_normal_pdf_rejects_a_non_positive_sigma() {
@@ -453,5 +508,26 @@ proptest! {
         ]).unwrap();
         let html = no_panic("html", || Table::new(df).decimals(decimals).html());
         prop_assert!(html.contains("<th>s&lt;</th>") && !html.contains("<0&>"));
+    }
+
+    #[test]
+    fn datasets_are_consistent_or_refused(
+        rows in 0usize..5, cols in 0usize..7, labels in 0usize..6,
+        h in prop_oneof![0usize..8, Just(usize::MAX)], w in 0usize..8,
+        pixels in prop::collection::vec(prop_oneof![4 => 0.0f32..=1.0, 1 => any::<f32>()], 35),
+    ) {
+        let x = Array2::from_shape_fn((rows, cols), |(i, j)| pixels[i * 7 + j]);
+        let all_in_range = x.iter().all(|v| (0.0..=1.0).contains(v));
+        match no_panic("Dataset::new", || Dataset::new(x.clone(), vec![0; labels], h, w)) {
+            Ok(d) => {
+                prop_assert!(labels == rows && h.checked_mul(w) == Some(cols) && all_in_range);
+                prop_assert_eq!(d.len(), rows);
+                let idx: Vec<usize> = (0..rows + 1).collect();
+                prop_assert!(no_panic("select", || d.select(&idx)).is_err());
+            }
+            Err(DatasetError::Labels { .. }) => prop_assert!(labels != rows),
+            Err(DatasetError::Size { .. }) => prop_assert!(labels == rows && h.checked_mul(w) != Some(cols)),
+            Err(DatasetError::Pixel { value, .. }) => prop_assert!(!(0.0..=1.0).contains(&value)),
+        }
     }
 }

@@ -157,7 +157,11 @@ pub fn check(env: &Env, archive: &Path, scratch: &Path) -> Result<Vec<String>> {
             .env("JUPYTER_PATH", root.join(".venv/share/jupyter"))
             .env("ELBO_FAST", "1")
             .stderr(std::process::Stdio::null());
-        let report = crate::util::output(&mut cmd).unwrap_or_else(|e| e.0);
+        // The runner exits non-zero when a cell fails, as here it must: read its report anyway.
+        let out = cmd
+            .output()
+            .map_err(|e| crate::util::spawn_error(&cmd, e))?;
+        let report = String::from_utf8_lossy(&out.stdout);
         // The runner stops at the first failure: it must be the first stub, unfinished.
         let first_failure = report
             .lines()

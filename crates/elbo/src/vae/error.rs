@@ -41,6 +41,16 @@ pub enum VaeError {
         /// The smallest allowed value.
         min: usize,
     },
+    /// A count argument is larger than the operation allows (its result would not fit in memory).
+    #[error("{what} is {found}, but must be at most {max}")]
+    TooMany {
+        /// Which argument.
+        what: &'static str,
+        /// Its value.
+        found: usize,
+        /// The largest allowed value.
+        max: usize,
+    },
     /// A real-valued setting is NaN, infinite or outside its range.
     #[error("{what} is {found}, but must be {expected}")]
     Setting {

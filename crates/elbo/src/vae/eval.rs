@@ -285,17 +285,45 @@ pub fn interpolate<T: Real>(
     }))
 }
 
+/// The largest side [`latent_grid`] draws: 1,000 × 1,000 points (8 MB as `f32`).
+pub const MAX_GRID_SIDE: usize = 1_000;
+
 /// An `n × n` grid of 2-D latent points covering [−extent, extent]², one point per row, ordered
 /// like the pixels of an image (z₁ growing left to right, z₂ shrinking top to bottom): decode it
-/// and draw it with `n` columns to see the learned manifold.
+/// and draw it with `n` columns to see the learned manifold. `n = 1` is the single point 0.
+/// Fails unless 1 ≤ n ≤ [`MAX_GRID_SIDE`] and 0 < `extent` ≤ `f32::MAX`.
 ///
 /// ```
-/// let z = elbo::vae::latent_grid(3, 2.0);
+/// let z = elbo::vae::latent_grid(3, 2.0)?;
 /// assert_eq!(z.dim(), (9, 2));
 /// assert_eq!((z[[0, 0]], z[[0, 1]]), (-2.0, 2.0)); // top left
 /// assert_eq!((z[[8, 0]], z[[8, 1]]), (2.0, -2.0)); // bottom right
+/// assert!(elbo::vae::latent_grid(1 << 40, 2.0).is_err()); // n² points would overflow memory
+/// assert!(elbo::vae::latent_grid(3, f64::NAN).is_err());
+/// # Ok::<(), elbo::vae::VaeError>(())
 /// ```
-pub fn latent_grid(n: usize, extent: f64) -> Array2<f32> {
+pub fn latent_grid(n: usize, extent: f64) -> Result<Array2<f32>, VaeError> {
+    if n == 0 {
+        return Err(VaeError::TooFew {
+            what: "grid side n",
+            found: n,
+            min: 1,
+        });
+    }
+    if n > MAX_GRID_SIDE {
+        return Err(VaeError::TooMany {
+            what: "grid side n",
+            found: n,
+            max: MAX_GRID_SIDE,
+        });
+    }
+    if !(extent > 0.0 && extent <= f64::from(f32::MAX)) {
+        return Err(VaeError::Setting {
+            what: "grid extent",
+            found: extent,
+            expected: "> 0 and at most f32::MAX (the grid is f32)",
+        });
+    }
     let at = |i: usize| {
         if n > 1 {
             (-extent + 2.0 * extent * i as f64 / (n - 1) as f64) as f32
@@ -303,10 +331,7 @@ pub fn latent_grid(n: usize, extent: f64) -> Array2<f32> {
             0.0
         }
     };
-    Array2::from_shape_fn(
-        (n * n, 2),
-        |(r, c)| {
-            if c == 0 { at(r % n) } else { -at(r / n) }
-        },
-    )
+    Ok(Array2::from_shape_fn((n * n, 2), |(r, c)| {
+        if c == 0 { at(r % n) } else { -at(r / n) }
+    }))
 }

@@ -38,9 +38,9 @@
 //! let mnist = elbo::data::mnist_10k()?;
 //! let vae = Vae::new(VaeConfig::default())?;                 // 784-400-20, ReLU
 //! let mut trainer = Trainer::new(vae, TrainConfig::default())?; // Adam 1e-3, batch 128, 10 epochs
-//! trainer.fit(mnist.train.images.view(), Some(mnist.test.images.view()))?; // one line per epoch
+//! trainer.fit(mnist.train.images().view(), Some(mnist.test.images().view()))?; // one line per epoch
 //! let vae = trainer.into_model();
-//! let test = vae.elbo(mnist.test.images.view(), 5, 0)?;
+//! let test = vae.elbo(mnist.test.images().view(), 5, 0)?;
 //! println!("test -ELBO: {:.2}", -test.mean_elbo());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -78,7 +78,7 @@ pub use adam::{Adam, AdamConfig};
 pub use checkpoint::CheckpointError;
 pub use config::{MAX_PARAMETERS, Mode, VaeConfig};
 pub use error::VaeError;
-pub use eval::{Encoding, interpolate, latent_grid};
+pub use eval::{Encoding, MAX_GRID_SIDE, interpolate, latent_grid};
 pub use history::{EpochStats, History};
 pub use mlp::Mlp;
 pub use model::{Gradients, Vae};

@@ -366,8 +366,8 @@ fn decoding_gives_images_and_flops_match_the_benchmark_figure() {
 fn mnist_subset(n_train: usize, n_test: usize) -> (Array2<f32>, Array2<f32>) {
     let m = crate::data::mnist_10k().unwrap();
     (
-        m.train.images.slice(s![..n_train, ..]).to_owned(),
-        m.test.images.slice(s![..n_test, ..]).to_owned(),
+        m.train.images().slice(s![..n_train, ..]).to_owned(),
+        m.test.images().slice(s![..n_test, ..]).to_owned(),
     )
 }
 

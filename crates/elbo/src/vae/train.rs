@@ -12,7 +12,7 @@
 //! let vae = Vae::new(VaeConfig { hidden: vec![32], latent: 4, ..VaeConfig::default() }).unwrap();
 //! let cfg = TrainConfig { epochs: 2, verbose: false, ..TrainConfig::default() };
 //! let mut trainer = Trainer::new(vae, cfg).unwrap();
-//! let history = trainer.fit(train.images.view(), Some(test.images.view())).unwrap();
+//! let history = trainer.fit(train.images().view(), Some(test.images().view())).unwrap();
 //! let df = history.to_frame();                       // one row per epoch
 //! assert_eq!(df.height(), 2);
 //! assert!(df.column("test_elbo").is_ok());
