@@ -10,7 +10,9 @@
 //   - D_{KL}\big(q_\phi(z \mid x_i) \,\|\, p(z)\big).$$
 //
 // **(a)** Describe step by step what happens during a forward pass in VAE training, in the
-// notation of the ELBO ($q_\phi(z \mid x)$, $p_\theta(x \mid z)$, $D_{KL}(\cdot)$, …).
+// notation of the ELBO ($q_\phi(z \mid x)$, $p_\theta(x \mid z)$, $D_{KL}(\cdot)$, …). (The problem set
+// writes $p_\theta(z \mid x_i)$ here, a typo like the cross-entropy one flagged in question 1: the
+// ELBO contains the likelihood $p_\theta(x_i \mid z)$ of the decoder, not a posterior over $z$.)
 //
 // **(b)** Describe what the encoder and the decoder of the VAE are *respectively* doing to capture
 // and encode the information into a latent representation $z$. Is the latent space smaller than
@@ -39,6 +41,14 @@
 //
 // $$\log p_\theta(x \mid z) = \sum_{j=1}^{784} x_j \log \sigma(l_j) + (1 - x_j)\log\big(1 - \sigma(l_j)\big)
 //   = \sum_{j=1}^{784} x_j l_j - \operatorname{softplus}(l_j).$$
+//
+// **A surrogate, not a likelihood, at grey levels.** For $x_j \in \{0, 1\}$ this is the log of a
+// probability. At grey levels it is a binary cross-entropy: as a function of $x \in [0, 1]^{784}$ it
+// does not integrate to 1 (the continuous Bernoulli's normaliser is missing), so the grey-level
+// "log-likelihoods", ELBOs and importance-weighted estimates below are values of this *surrogate*,
+// in nats — comparable with pytorch/examples, which uses the same convention, but not with
+// published likelihoods. For a true likelihood, the section *A true likelihood: binarized digits*
+// trains the same model on binarized digits and reports its test negative log-likelihood.
 //
 // Everything is computed by the support crate, with forward and backward passes written by hand:
 //
@@ -72,7 +82,8 @@ use std::time::Instant;
 //
 // Change any of these and re-run the notebook from here. `fast_mode()` is true under the test
 // command (`cargo xtask test`), which must run the whole notebook in a couple of minutes; the full
-// configuration (`cargo xtask render`) trains the main VAE for 150 epochs (about a minute on two cores).
+// configuration (`cargo xtask render`) trains the main VAE, and the same model on binarized digits,
+// for 150 epochs each (about a minute each on two cores).
 
 // %%
 let seed: u64 = 1;
@@ -179,7 +190,6 @@ check::all_close("KL(q_φ(z|x) ‖ p(z)) per digit, by hand = engine", &kl_hand,
 check::all_close("ELBO per digit, by hand = engine", &elbo_hand, &trace.elbo.to_vec(), 1e-2);
 let mean_rec0: f64 = rec_hand.iter().sum::<f64>() / 128.0;
 check::close_rel("at initialization log p_θ(x|z) ≈ −784 ln 2 (logits ≈ 0)", mean_rec0, -784.0 * std::f64::consts::LN_2, 0.05);
-check::that("every KL term is ≥ 0", kl_hand.iter().all(|&k| k >= 0.0));
 
 // %% [markdown]
 // ### Training
@@ -189,10 +199,11 @@ check::that("every KL term is ≥ 0", kl_hand.iter().all(|&k| k >= 0.0));
 // learning rate $2 \cdot 10^{-3}$ and a cosine decay to 2% of it over the run; a **KL warm-up**
 // that multiplies the KL term by $\beta$ rising linearly from 0 to 1 over the first epochs (the
 // decoder learns to use $z$ before the KL term pulls $q_\phi$ towards the prior, which avoids dead
-// latent dimensions); ELU activations. Every line printed below is one epoch, live: the ELBO and its
-// two terms on the training batches (at $\beta = 1$, whatever the warm-up weight) and on the test set.
+// latent dimensions); ELU activations. The lines printed below are every 10th epoch (live while it
+// trains; the curves below show every epoch): the ELBO and its two terms on the training batches
+// (at $\beta = 1$, whatever the warm-up weight) and on the test set.
 //
-// The figure of merit is the **test $-\mathcal L$** in nats, averaged over the 1,000 test digits
+// The figure of merit is the **test $-\mathcal L$** (grey-level surrogate) in nats, averaged over the 1,000 test digits
 // and over 5 draws of $\varepsilon$ each (lower is better). For reference, the pytorch/examples VAE
 // (784-400-20, ReLU) reaches about 108 nats on this split in 60 s of CPU training, the best
 // PyTorch recipe we found 103.0.
@@ -201,6 +212,7 @@ check::that("every KL term is ≥ 0", kl_hand.iter().all(|&k| k >= 0.0));
 let mut train_config: TrainConfig = TrainConfig::recipe(epochs);
 train_config.kl_warmup_epochs = kl_warmup_epochs;
 train_config.seed = seed;
+train_config.log_every = 10;
 let mut trainer: Trainer = Trainer::new(Vae::new(config.clone())?, train_config)?;
 let t0: Instant = Instant::now();
 trainer.fit(train.images().view(), Some(test.images().view()))?;
@@ -210,7 +222,7 @@ let vae: Vae = trainer.into_model();
 let test_terms: ElboTerms = vae.elbo(test.images().view(), 5, 0)?;
 let test_neg_elbo: f64 = -test_terms.mean_elbo();
 println!("\n{} epochs in {fit_seconds:.1} s (training and the per-epoch test evaluations)", history.epochs.len());
-println!("test -ELBO: {test_neg_elbo:.2}");
+println!("test -ELBO: {test_neg_elbo:.2} nats (grey-level BCE surrogate, comparable with pytorch/examples)");
 println!("  = −E_q[log p_θ(x|z)] {:.2} + KL(q_φ(z|x) ‖ p(z)) {:.2} nats", -test_terms.mean_rec(), test_terms.mean_kl());
 if fast_mode() {
     check::le("fast mode: test −ELBO below 150 nats", test_neg_elbo, 150.0, 0.0);
@@ -227,25 +239,10 @@ if fast_mode() {
 // the model starts to overfit, so each extra epoch buys less on the test set than on the training set.
 
 // %%
-/// One number per epoch of a training history.
-fn per_epoch(h: &History, f: impl Fn(&vae::EpochStats) -> f64) -> Vec<f64> {
-    h.epochs.iter().map(f).collect()
-}
-let ep: Vec<f64> = history.epoch_numbers();
-let (tr_elbo, tr_rec, tr_kl): (Vec<f64>, Vec<f64>, Vec<f64>) =
-    (per_epoch(&history, |s| s.train.elbo), per_epoch(&history, |s| s.train.rec), per_epoch(&history, |s| s.train.kl));
-let (te_elbo, te_rec, te_kl): (Vec<f64>, Vec<f64>, Vec<f64>) = (
-    per_epoch(&history, |s| s.test.map_or(f64::NAN, |t| t.elbo)),
-    per_epoch(&history, |s| s.test.map_or(f64::NAN, |t| t.rec)),
-    per_epoch(&history, |s| s.test.map_or(f64::NAN, |t| t.kl)),
-);
 Figure::hstack(&[
-    Chart::new("ELBO (nats)").size(330, 330).x_label("epoch").legend(SeriesLabelPosition::LowerRight)
-        .line("train", &ep, &tr_elbo).line("test", &ep, &te_elbo).render()?,
-    Chart::new("E_q[log p_θ(x|z)] (nats)").size(330, 330).x_label("epoch").legend(SeriesLabelPosition::LowerRight)
-        .line("train", &ep, &tr_rec).line("test", &ep, &te_rec).render()?,
-    Chart::new("KL(q_φ(z|x) ‖ p(z)) (nats)").size(330, 330).x_label("epoch").legend(SeriesLabelPosition::LowerRight)
-        .line("train", &ep, &tr_kl).line("test", &ep, &te_kl).render()?,
+    history.chart("ELBO (nats)", |t| t.elbo)?,
+    history.chart("E_q[log p_θ(x|z)] (nats)", |t| t.rec)?,
+    history.chart("KL(q_φ(z|x) ‖ p(z)) (nats)", |t| t.kl)?,
 ])
 .show();
 
@@ -338,25 +335,10 @@ check::le("without noise or KL, the 2-D autoencoder reconstructs better than the
 // Hint: the rate is the mean KL term of the test ELBO; fit N(m, S) to the test codes (μ and σ² from encode; S = Cov(μ) + mean σ² on the diagonal for the VAE) and take FullGaussian::kl to FullGaussian::standard(2).
 let rate_main: f64 = test_terms.mean_kl();
 let rate_2d: f64 = test_2d.mean_kl();
-/// The Gaussian with the mean and covariance of the mixture (1/N) Σᵢ N(μᵢ, diag σᵢ²) (σ = 0 for codes).
-fn moment_match(mu: &Array2<f32>, log_var: Option<&Array2<f32>>) -> Result<FullGaussian, Box<dyn std::error::Error>> {
-    let m: Array2<f64> = mu.mapv(f64::from);
-    let n = m.nrows() as f64;
-    let mean: Array1<f64> = m.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(m.ncols()));
-    let centred: Array2<f64> = &m - &mean;
-    let mut cov: Array2<f64> = centred.t().dot(&centred) / n;
-    if let Some(lv) = log_var {
-        let mean_var: Array1<f64> = lv.mapv(|v| f64::from(v).exp()).mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(m.ncols()));
-        for j in 0..mean.len() {
-            cov[[j, j]] += mean_var[j];
-        }
-    }
-    Ok(FullGaussian::new(mean, cov)?)
-}
 let codes_vae: Encoding = vae2.encode(test.images().view())?;
 let codes_ae: Encoding = ae2.encode(test.images().view())?;
-let cloud_vae: FullGaussian = moment_match(&codes_vae.mu, codes_vae.log_var.as_ref())?;
-let cloud_ae: FullGaussian = moment_match(&codes_ae.mu, None)?;
+let cloud_vae: FullGaussian = vae::moment_match(&codes_vae)?;
+let cloud_ae: FullGaussian = vae::moment_match(&codes_ae)?;
 let kl_cloud_vae: f64 = cloud_vae.kl(&FullGaussian::standard(2)?)?;
 let kl_cloud_ae: f64 = cloud_ae.kl(&FullGaussian::standard(2)?)?;
 
@@ -367,9 +349,48 @@ println!("cloud of VAE codes: mean {:.3}, covariance\n{:.3}", cloud_vae.mean(), 
 println!("cloud of autoencoder codes: mean {:.3}, covariance\n{:.3}", cloud_ae.mean(), cloud_ae.cov());
 println!("KL(N(mean, cov) ‖ N(0, I)):  VAE {kl_cloud_vae:.3} nats,  autoencoder {kl_cloud_ae:.3} nats");
 check::le("rate ≥ KL(moment-matched cloud ‖ prior) for the 2-D VAE", kl_cloud_vae, rate_2d, 1e-9);
-check::that("the rates are positive: the codes carry information about x", rate_2d > 1.0 && rate_main > rate_2d);
+check::le("the 32-D codes carry more information about x than the 2-D ones (rate, nats)", rate_2d, rate_main, 0.0);
 check::le("the VAE's codes fill the prior: KL(cloud ‖ N(0, I)) < 0.5 nats", kl_cloud_vae, 0.5, 0.0);
 check::le("the autoencoder's codes do not: their KL to N(0, I) is 5× the VAE's", 5.0 * kl_cloud_vae, kl_cloud_ae, 0.0);
+
+// %% [markdown]
+// **Which latent dimensions carry the rate: posterior collapse.** The rate is a sum over the $L$
+// dimensions, $R = \sum_d \mathbb E_x D_{KL}(q_\phi(z_d \mid x) \,\|\, \mathcal N(0, 1))$. A dimension whose code
+// does not depend on $x$ can sit exactly on the prior, $q_\phi(z_d \mid x) = \mathcal N(0, 1)$ for every $x$,
+// and pay nothing: the KL term rewards switching off every dimension the decoder does not need. Such
+// a dimension is *collapsed*. Burda et al. (2016) measure it by the **activity**
+// $A_d = \operatorname{Var}_x\big(\mathbb E_{q}[z_d]\big) = \operatorname{Var}_x \mu_d(x)$ and call $d$ active when
+// $A_d > 10^{-2}$. Below, for the 32-D VAE on the test digits, each dimension's KL and activity,
+// sorted by KL. (The check recomputes the rate from the per-dimension KLs.)
+
+// %%
+let usage: vae::LatentUsage = vae.latent_usage(test.images().view())?;
+let mut by_kl: Vec<usize> = (0..latent_dim).collect();
+by_kl.sort_by(|&a, &b| usage.kl[b].total_cmp(&usage.kl[a]));
+let rank: Vec<f64> = (1..=latent_dim).map(|r| r as f64).collect();
+let active: usize = usage.active(vae::ACTIVE_THRESHOLD);
+let kl_inactive: f64 = (0..latent_dim).filter(|&d| usage.activity[d] <= vae::ACTIVE_THRESHOLD).map(|d| usage.kl[d]).sum::<f64>() + 0.0;
+println!("{active} of {latent_dim} dimensions are active; the {} inactive ones carry {kl_inactive:.3} of the {rate_main:.2} nats", latent_dim - active);
+check::close_rel("Σ_d KL_d = the rate (the mean KL term of the test ELBO)", usage.kl.iter().sum::<f64>(), rate_main, 1e-4);
+Figure::hstack(&[
+    Chart::new("KL per dimension (nats), sorted").size(500, 330).x_label("dimension, by KL")
+        .points("E_x KL(q(z_d|x) ‖ N(0, 1))", &rank, by_kl.iter().map(|&d| usage.kl[d]).collect::<Vec<f64>>()).render()?,
+    Chart::new("activity Var_x μ_d(x), same order").size(500, 330).x_label("dimension, by KL")
+        .points("A_d", &rank, by_kl.iter().map(|&d| usage.activity[d]).collect::<Vec<f64>>()).hline("active above 0.01", 0.01).render()?,
+])
+.show();
+
+// %% [markdown]
+// The dimensions split cleanly: the active ones carry the rate, each a few nats, while the collapsed
+// ones carry almost nothing — their $q_\phi(z_d \mid x)$ is the prior whatever the digit, and the
+// decoder learns to ignore them. The number active is set by the trade the ELBO makes: a
+// dimension is kept only if what it saves in reconstruction exceeds what it costs in KL. Two knobs
+// move that trade. **A KL weight** $\beta > 1$ (the $\beta$-VAE) prices information higher and
+// switches off more dimensions; the warm-up used here ($\beta$ from 0 to 1) lets dimensions become
+// useful before their price is charged in full, which keeps more of them active. **A stronger
+// decoder** (an autoregressive PixelCNN, say) can model the pixels' dependencies on its own and then
+// needs $z$ less: in the extreme every dimension collapses and $q_\phi(z \mid x) = p(z)$ for all $x$,
+// the ELBO reduces to the decoder's own likelihood, and the "latent variable model" uses no latent.
 
 // %% [markdown]
 // **The two latent spaces**, each test digit at its code ($\mu_\phi(x)$ for the VAE, $f_\phi(x)$ for
@@ -379,24 +400,9 @@ check::le("the autoencoder's codes do not: their KL to N(0, I) is 5× the VAE's"
 // them. Neither model ever saw a label.
 
 // %%
-let circle_t: Vec<f64> = (0..=100).map(|i| i as f64 * std::f64::consts::TAU / 100.0).collect();
-let (cx, cy): (Vec<f64>, Vec<f64>) = (circle_t.iter().map(|t| 2.0 * t.cos()).collect(), circle_t.iter().map(|t| 2.0 * t.sin()).collect());
-/// Scatter plot of the codes coloured by digit, with the circle |z| = 2, on equally scaled axes
-/// (the plot area of a 560 × 440 chart is about 1.36 times wider than tall; the legend takes the right).
-fn latent_scatter(title: &str, codes: &Encoding, labels: &[u8], circle: (&[f64], &[f64])) -> Result<Figure, Box<dyn std::error::Error>> {
-    let coord = |j: usize| -> Vec<f64> { codes.mu.column(j).iter().map(|&v| f64::from(v)).collect() };
-    let (x, y): (Vec<f64>, Vec<f64>) = (coord(0), coord(1));
-    let span = |v: &[f64], c: &[f64]| v.iter().chain(c).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
-    let ((x0, x1), (y0, y1)) = (span(&x, circle.0), span(&y, circle.1));
-    let h = 0.53 * (x1 - x0).max(y1 - y0);
-    let (mx, my) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    Ok(Chart::new(title).size(560, 440).x_label("z₁").y_label("z₂")
-        .x_range(mx - h, mx - h + 2.0 * h * 1.36).y_range(my - h, my + h)
-        .classes(&x, &y, labels).dashed("|z| = 2", circle.0, circle.1).render()?)
-}
 Figure::hstack(&[
-    latent_scatter(&format!("VAE (L = 2): μ_φ(x), rate {rate_2d:.1} nats"), &codes_vae, test.labels(), (&cx, &cy))?,
-    latent_scatter("autoencoder (L = 2): z = f_φ(x)", &codes_ae, test.labels(), (&cx, &cy))?,
+    vae::latent_scatter(&format!("VAE (L = 2): μ_φ(x), rate {rate_2d:.1} nats"), codes_vae.mu.view(), test.labels())?,
+    vae::latent_scatter("autoencoder (L = 2): z = f_φ(x)", codes_ae.mu.view(), test.labels())?,
 ])
 .show();
 
@@ -408,22 +414,11 @@ Figure::hstack(&[
 // of each set of 64 images by the mean squared distance between pairs.
 
 // %%
-/// Mean squared Euclidean distance between all pairs of rows: how varied a set of images is.
-fn variety(x: &Array2<f32>) -> f64 {
-    let n = x.nrows();
-    let mut total = 0.0;
-    for i in 0..n {
-        for j in i + 1..n {
-            total += (&x.row(i) - &x.row(j)).mapv(|d| f64::from(d * d)).sum();
-        }
-    }
-    total / (n * (n - 1) / 2) as f64
-}
 let z_prior: Array2<f32> = vae::standard_normal(64, 2, seed + 7);
 let (from_vae, from_ae): (Array2<f32>, Array2<f32>) = (vae2.decode(z_prior.view())?, ae2.decode(z_prior.view())?);
-println!("variety of the 64 decoded images: VAE {:.1}, autoencoder {:.1}", variety(&from_vae), variety(&from_ae));
-check::le("prior draws decode to more varied images through the VAE than through the autoencoder",
-    variety(&from_ae), variety(&from_vae), 0.0);
+let (variety_vae, variety_ae): (f64, f64) = (vae::variety(from_vae.view())?, vae::variety(from_ae.view())?);
+println!("variety of the 64 decoded images: VAE {variety_vae:.1}, autoencoder {variety_ae:.1}");
+check::le("prior draws decode to more varied images through the VAE than through the autoencoder", variety_ae, variety_vae, 0.0);
 Figure::hstack(&[
     image_grid("VAE decoder, z ~ N(0, I)", from_vae.view(), 28, 28, 8)?,
     image_grid("autoencoder decoder, z ~ N(0, I)", from_ae.view(), 28, 28, 8)?,
@@ -445,9 +440,11 @@ Figure::hstack(&[
 //    $x_j \sim \operatorname{Bernoulli}(\sigma(l_j(z)))$ for a sample of the model's full distribution.
 //
 // This works *because* of the KL term: training pulled the cloud of codes $\bar q(z)$ onto the prior
-// (part (b)), so prior samples land where the decoder has learned to draw digits. The samples are
-// draws from the learned approximation $p_\theta(x) = \int p_\theta(x \mid z)\, p(z)\, dz$ of the data
-// distribution, new images rather than copies of training digits (checked below).
+// (part (b)), so prior samples land where the decoder has learned to draw digits. What is shown
+// below are the decoder means $\mathbb E_\theta[x \mid z]$ of prior draws $z$, not draws
+// $x \sim p_\theta(x) = \int p_\theta(x \mid z)\, p(z)\, dz$ themselves: those would be binary images,
+// the Bernoulli draws of step 3, speckled versions of the same pictures. They are new images
+// rather than copies of training digits (checked below).
 
 // %% tags=["solution"]
 // Hint: z = vae::standard_normal(n, L, seed) draws z ~ N(0, I); the decoder's Bernoulli means are vae.decode(z).
@@ -456,41 +453,30 @@ let z_new: Array2<f32> = vae::standard_normal(n_new, vae.latent_dim(), seed + 10
 let x_new: Array2<f32> = vae.decode(z_new.view())?;
 
 // %% [markdown]
-// **Checks.** The samples are images ($100 \times 784$ in $[0, 1]$), their average looks like the
-// average digit, and they are new: the distance from each sample to its nearest training digit is
-// of the same order as the distance from a *test* digit to its nearest training digit, and never 0.
+// **Checks.** The average of many samples must look like the average digit. And the samples must be
+// new. A model that memorised its training set would, when sampled, give back (blurred) training
+// digits: as close to the training set as its own reconstructions of training digits are. So we
+// compare each sample's distance to its nearest training digit with the same distance for the
+// reconstructions of 100 training digits (what memorisation would look like at this blur), and
+// show test digits' distances for scale.
 
 // %%
-/// Squared Euclidean distance from each row of `a` to its nearest row of `b`.
-fn nearest_sq_dist(a: &Array2<f32>, b: &Array2<f32>) -> Vec<f64> {
-    let (na, nb): (Array1<f32>, Array1<f32>) = (a.map_axis(Axis(1), |r| r.dot(&r)), b.map_axis(Axis(1), |r| r.dot(&r)));
-    let ab: Array2<f32> = a.dot(&b.t());
-    (0..a.nrows())
-        .map(|i| (0..b.nrows()).map(|j| f64::from(na[i] + nb[j] - 2.0 * ab[[i, j]])).fold(f64::INFINITY, f64::min).max(0.0))
-        .collect()
-}
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-check::that(&format!("{} new images of 784 pixels in [0, 1]", x_new.nrows()),
-    x_new.dim() == (n_new, 784) && x_new.iter().all(|v| (0.0..=1.0).contains(v)));
 let z_many: Array2<f32> = vae::standard_normal(2_000, vae.latent_dim(), seed + 101);
 let mean_new: Array1<f32> = vae.decode(z_many.view())?.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
 let mean_data: Array1<f32> = train.images().mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(784));
 let mean_abs_diff: f64 = mean_new.iter().zip(&mean_data).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / 784.0;
 check::le("the average of 2,000 samples matches the average training digit (mean |Δ| per pixel)", mean_abs_diff, 0.03, 0.0);
-let nn_new: Vec<f64> = nearest_sq_dist(&x_new, train.images());
-let nn_test: Vec<f64> = nearest_sq_dist(test.head(100).images(), train.images());
-println!("squared distance to the nearest training digit: samples median {:.1} (min {:.1}), test digits median {:.1}",
-    median(&nn_new), nn_new.iter().cloned().fold(f64::INFINITY, f64::min), median(&nn_test));
-check::that("no sample copies a training digit (nearest squared distance > 1)", nn_new.iter().all(|&d| d > 1.0));
-check::that("samples are as far from the training set as test digits are (within a factor 3)",
-    median(&nn_new) > median(&nn_test) / 3.0 && median(&nn_new) < 3.0 * median(&nn_test));
+let nn_new: Vec<f64> = vae::nearest_sq_dist(x_new.view(), train.images().view())?;
+let recon_train: Array2<f32> = vae.reconstruct(train.head(100).images().view())?;
+let nn_recon: Vec<f64> = vae::nearest_sq_dist(recon_train.view(), train.images().view())?;
+let nn_test: Vec<f64> = vae::nearest_sq_dist(test.head(100).images().view(), train.images().view())?;
+println!("median squared distance to the nearest training digit: samples {:.1}, reconstructions of training digits {:.1}, test digits {:.1}",
+    vae::median(&nn_new), vae::median(&nn_recon), vae::median(&nn_test));
+check::le("samples are farther from the training digits than reconstructions of training digits are (median)",
+    vae::median(&nn_recon), vae::median(&nn_new), 0.0);
 
 // %%
-image_grid(&format!("100 new digits: z ~ N(0, I), decoded ({latent_dim}-D VAE)"), x_new.view(), 28, 28, 10)?.show();
+image_grid(&format!("100 new digits: decoder means E[x|z], z ~ N(0, I) ({latent_dim}-D VAE)"), x_new.view(), 28, 28, 10)?.show();
 
 // %% [markdown]
 // **The learned manifold** of the 2-D VAE: the decoder evaluated on a $15 \times 15$ grid of codes
@@ -668,11 +654,13 @@ Chart::new("ELBO(q_t) + KL(q_t ‖ p(z|x)) = log p(x) along q_t: prior (t = 0) �
 // ### The importance-weighted bound on the trained VAE
 //
 // For the trained VAE $\log p_\theta(x)$ is unknown, but the bounds of increasing tightness
-// $\mathcal L \le \mathcal L_1 \le \mathcal L_{10} \le \dots \le \log p_\theta(x)$ can be estimated. For each
+// $\mathcal L = \mathcal L_1 \le \mathcal L_{10} \le \dots \le \log p_\theta(x)$ can be estimated. For each
 // test digit, $\log \hat p_k(x) = \log \frac1k \sum_{i=1}^k p_\theta(x, z_i)/q_\phi(z_i \mid x)$ with
 // $z_i \sim q_\phi(z \mid x)$; averaged over digits it estimates $\mathcal L_k$. The $k = 1000$ value is
-// our best estimate of the test log-likelihood, and its distance to the ELBO estimates the average
-// $D_{KL}(q_\phi(z \mid x) \,\|\, p_\theta(z \mid x))$: how far the encoder is from the true posterior.
+// our best estimate of the test log-(surrogate-)likelihood, and its distance to the ELBO is a lower
+// bound on the average $D_{KL}(q_\phi(z \mid x) \,\|\, p_\theta(z \mid x))$ (the gap of the ELBO is that KL,
+// and $\mathcal L_{1000}$ is itself still below $\log p_\theta(x)$): the encoder is *at least* that far
+// from the true posterior.
 
 // %% tags=["solution"]
 // Hint: vae.iwae(x, k, seed)? gives log p̂ₖ(x) for each row of x; average over the digits for k = 1, 10, 100, 1000, and compare with the ELBO of the same digits.
@@ -716,10 +704,44 @@ Table::new(df!(
 
 // %% [markdown]
 // The estimate rises with $k$ and flattens: the $k = 1000$ value bounds the test log-likelihood
-// from below a few nats above the ELBO, so the encoder's approximate posterior is a few nats (in KL)
-// from the true one, and the ELBO undershoots $\log p_\theta(x)$ by about that much. (The rise is in
+// from below a few nats above the ELBO, so the encoder's approximate posterior is *at least* a few
+// nats (in KL) from the true one, and the ELBO undershoots $\log p_\theta(x)$ by at least that much. (The rise is in
 // the *expected* bound; the standard errors above are across digits, while all four rows are
 // evaluated on the same digits, which makes their differences much more precise.)
+
+// %% [markdown]
+// ## A true likelihood: binarized digits
+//
+// Every grey-level number above is a value of the binary-cross-entropy surrogate (see the model
+// section). To report a real negative log-likelihood we need data on which the Bernoulli likelihood
+// *is* a probability: binary digits. The standard protocol (Burda et al., 2016): train with **dynamic
+// binarization** (each pass sees a fresh draw $x_j \sim \operatorname{Bernoulli}(\text{grey level})$ of every
+// digit: `TrainConfig { binarize: true, .. }`), and evaluate on **one fixed, seeded binarization** of
+// the test set. Then $-\log p_\theta(x)$ is estimated by the importance-weighted bound with $k = 1000$,
+// in nats per digit (an upper bound on the NLL up to Monte Carlo error, tight as $k$ grows).
+
+// %%
+let bin_config: TrainConfig = TrainConfig { binarize: true, seed, kl_warmup_epochs, log_every: 25, ..TrainConfig::recipe(epochs) };
+let mut test_bin: Array2<f32> = test.images().clone();
+data::binarize(test_bin.view_mut(), seed + 500)?;
+let t2: Instant = Instant::now();
+let (vae_bin, _history_bin): (Vae, History) = vae::train(config.clone(), bin_config, train.images().view(), Some(test_bin.view()))?;
+println!("trained on dynamically binarized digits for {epochs} epochs in {:.1} s", t2.elapsed().as_secs_f64());
+let bin_x: Array2<f32> = test_bin.slice(s![..n_iwae, ..]).to_owned();
+let bin_elbo: f64 = -vae_bin.elbo(bin_x.view(), 5, 0)?.mean_elbo();
+let bin_nll: f64 = -vae_bin.iwae(bin_x.view(), k_max, seed + 600)?.mean().unwrap_or(f64::NAN);
+println!("binarized test -ELBO: {bin_elbo:.2}");
+println!("binarized test NLL: {bin_nll:.2}");
+check::le("the k = 1000 estimate of −log p(x) lies below −ELBO on the same binarized digits", bin_nll, bin_elbo, 0.0);
+
+// %% [markdown]
+// **Against the literature.** Burda, Grosse & Salakhutdinov (2016, Table 1) report 86.76 nats for a
+// VAE with one stochastic layer trained on all 60,000 binarized training digits (and $k = 5000$ at
+// test time). Ours, with the same protocol, lands some way above that; the reasons are the data and
+// the model, not the estimator: 9,000 training digits instead of 60,000 (the model overfits — the
+// train and test ELBOs separate over the run, as in the curves of part (a) — and has seen a sixth of
+// the variety), and a different architecture and training length. The grey-level surrogate of part
+// (a) is a different quantity altogether and is not comparable with either.
 //
 // ## Summary
 //
@@ -737,3 +759,5 @@ Table::new(df!(
 // * (d) $\log p_\theta(x) = \mathcal L + D_{KL}(q_\phi(z \mid x) \,\|\, p_\theta(z \mid x)) \ge \mathcal L$, proved
 //   twice, checked to $10^{-9}$ on an exactly solvable model, and the importance-weighted bounds on the
 //   trained VAE rise above the ELBO with $k$.
+// * Grey-level numbers are a cross-entropy surrogate; on binarized digits the same model has a true
+//   test negative log-likelihood, printed above as `binarized test NLL`.

@@ -46,6 +46,9 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         outcomes.push(out);
     }
     let names: Vec<String> = outcomes.iter().map(|o| o.name.clone()).collect();
+    for n in &names {
+        strip_hints(&tmp.join(format!("{n}.ipynb")))?;
+    }
     export_html(&env, &tmp, &names)?;
     println!("render: student handouts in site/student/");
     std::fs::create_dir_all(tmp.join("student"))?;
@@ -113,6 +116,35 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         outcomes.len(),
         secs(start.elapsed().as_secs_f64())
     );
+    Ok(())
+}
+
+/// Removes the `// Hint: …` lines of solution cells from an executed notebook: they serve the
+/// student handouts (which keep them above each stub), not the rendered solutions.
+pub fn strip_hints(ipynb: &Path) -> Result<()> {
+    let mut nb: Value = serde_json::from_str(&std::fs::read_to_string(ipynb)?)?;
+    let Some(cells) = nb["cells"].as_array_mut() else {
+        fail!("{}: not a notebook (no cells)", ipynb.display());
+    };
+    for cell in cells {
+        let solution = cell["metadata"]["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "solution"));
+        if !solution || cell["cell_type"] != "code" {
+            continue;
+        }
+        let source = match &cell["source"] {
+            Value::String(s) => s.clone(),
+            Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect(),
+            _ => continue,
+        };
+        let kept: String = source
+            .split_inclusive('\n')
+            .filter(|l| !l.trim_start().starts_with("// Hint:"))
+            .collect();
+        cell["source"] = Value::String(kept.trim_end_matches('\n').to_string());
+    }
+    std::fs::write(ipynb, serde_json::to_string_pretty(&nb)?)?;
     Ok(())
 }
 
@@ -304,6 +336,29 @@ mod tests {
             parts,
             vec!["(a) KL is not symmetric", "(b) KL from entropies"]
         );
+    }
+
+    #[test]
+    fn hints_leave_solution_cells_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("elbo-hints-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let nb = dir.join("q.ipynb");
+        let cells = serde_json::json!({"cells": [
+            {"cell_type": "code", "metadata": {"tags": ["solution"]},
+             "source": ["// Hint: use f\n", "let a = f(1);\n", "  // Hint: indented\n", "let b = 2;"]},
+            {"cell_type": "code", "metadata": {}, "source": "// Hint: not a solution cell\nlet c = 3;"},
+            {"cell_type": "markdown", "metadata": {"tags": ["solution"]}, "source": "// Hint: prose"}
+        ]});
+        std::fs::write(&nb, cells.to_string()).unwrap();
+        strip_hints(&nb).unwrap();
+        let out: Value = serde_json::from_str(&std::fs::read_to_string(&nb).unwrap()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(out["cells"][0]["source"], "let a = f(1);\nlet b = 2;");
+        assert_eq!(
+            out["cells"][1]["source"],
+            "// Hint: not a solution cell\nlet c = 3;"
+        );
+        assert_eq!(out["cells"][2]["source"], "// Hint: prose");
     }
 
     #[test]

@@ -289,31 +289,41 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
         "nbformat": 4, "nbformat_minor": 5
     });
     std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
-    // All at once, so that each kernel holds its own build directory.
-    let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..crate::lanes::jobs())
-        .map(|i| -> crate::lanes::Task<'_, Result<bool>> {
-            let (scratch, dir) = (&scratch, &dir);
-            Box::new(move || {
-                let run = crate::execute::Run {
-                    cwd: Some(cwd.to_path_buf()),
-                    env: env_vars.to_vec(),
-                    ..Default::default()
-                };
-                let book = crate::execute::Notebook {
-                    name: format!("prewarm {}", i + 1),
-                    ipynb: scratch.clone(),
-                };
-                let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
-                crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
+    // All at once, so that each kernel holds its own build directory. Two kernels compiling the
+    // same dependency at once can trip over evcxr's shared compile cache ("Failed to wrap rustc");
+    // a second attempt finds most of it built and the cache settled, and a real compile error
+    // fails it again.
+    for attempt in 1..=2 {
+        let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..crate::lanes::jobs())
+            .map(|i| -> crate::lanes::Task<'_, Result<bool>> {
+                let (scratch, dir) = (&scratch, &dir);
+                Box::new(move || {
+                    let run = crate::execute::Run {
+                        cwd: Some(cwd.to_path_buf()),
+                        env: env_vars.to_vec(),
+                        ..Default::default()
+                    };
+                    let book = crate::execute::Notebook {
+                        name: format!("prewarm {}", i + 1),
+                        ipynb: scratch.clone(),
+                    };
+                    let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
+                    crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
+                })
             })
-        })
-        .collect();
-    for ok in crate::lanes::run(tasks) {
-        if !ok? {
-            fail!("pre-building for the kernels failed (see above)");
+            .collect();
+        let mut all = true;
+        for ok in crate::lanes::run(tasks) {
+            all &= ok?;
+        }
+        if all {
+            return Ok(());
+        }
+        if attempt == 1 {
+            println!("  build: retrying once (see above)");
         }
     }
-    Ok(())
+    fail!("pre-building for the kernels failed (see above)");
 }
 
 /// The MathJax 3 files shipped by the `django-static-mathjax` package (`es5/tex-svg-full.js`,

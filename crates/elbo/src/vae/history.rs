@@ -2,6 +2,7 @@
 
 use super::config::Mode;
 use super::terms::ElboTerms;
+use crate::plot::{Chart, Figure, PlotError, SeriesLabelPosition};
 use polars::prelude::{DataFrame, df};
 
 /// What one epoch achieved.
@@ -64,6 +65,38 @@ impl History {
         self.epochs.last()
     }
 
+    /// One number per epoch from its training terms, e.g. `h.train_series(|t| t.elbo)`.
+    pub fn train_series(&self, f: impl Fn(&ElboTerms<f64>) -> f64) -> Vec<f64> {
+        self.epochs.iter().map(|s| f(&s.train)).collect()
+    }
+
+    /// One number per epoch from its test terms; NaN for an epoch without a test set.
+    pub fn test_series(&self, f: impl Fn(&ElboTerms<f64>) -> f64) -> Vec<f64> {
+        self.epochs
+            .iter()
+            .map(|s| s.test.as_ref().map_or(f64::NAN, &f))
+            .collect()
+    }
+
+    /// A 330 × 330 chart of one number per epoch against the epoch, for training and (where
+    /// evaluated) test, e.g. `h.chart("ELBO (nats)", |t| t.elbo)`.
+    pub fn chart(
+        &self,
+        title: &str,
+        f: impl Fn(&ElboTerms<f64>) -> f64,
+    ) -> Result<Figure, PlotError> {
+        let ep = self.epoch_numbers();
+        let mut c = Chart::new(title)
+            .size(330, 330)
+            .x_label("epoch")
+            .legend(SeriesLabelPosition::LowerRight)
+            .line("train", &ep, self.train_series(&f));
+        if self.epochs.iter().all(|s| s.test.is_some()) {
+            c = c.line("test", &ep, self.test_series(&f));
+        }
+        c.render()
+    }
+
     /// Epoch numbers as `f64`, for plotting against.
     pub fn epoch_numbers(&self) -> Vec<f64> {
         self.epochs.iter().map(|s| s.epoch as f64).collect()
@@ -88,4 +121,41 @@ pub(crate) fn epoch_line(s: &EpochStats, mode: Mode) -> String {
         "epoch {:3}  train {name} {:8.2} (rec {:8.2}, KL {:6.2}){test}  β {:.2}  lr {:.2e}  {:6.1} s  {:6.0} samples/s",
         s.epoch, s.train.elbo, s.train.rec, s.train.kl, s.beta, s.lr, s.seconds, s.samples_per_sec
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(epoch: usize, test: bool) -> EpochStats {
+        let t = ElboTerms::new(-100.0 + epoch as f64, 5.0);
+        EpochStats {
+            epoch,
+            seconds: 1.0,
+            samples_per_sec: 1.0,
+            lr: 1e-3,
+            beta: 1.0,
+            train: t,
+            test: test.then_some(ElboTerms::new(-110.0 + epoch as f64, 6.0)),
+        }
+    }
+
+    #[test]
+    fn series_and_charts_follow_the_epochs() {
+        let h = History {
+            epochs: vec![stats(1, true), stats(2, true)],
+        };
+        assert_eq!(h.train_series(|t| t.rec), vec![-99.0, -98.0]);
+        assert_eq!(h.test_series(|t| t.kl), vec![6.0, 6.0]);
+        assert_eq!(h.train_series(|t| t.elbo), vec![-104.0, -103.0]);
+        let svg = h.chart("ELBO", |t| t.elbo).unwrap().svg().to_string();
+        assert!(svg.contains("train") && svg.contains("test"));
+        let no_test = History {
+            epochs: vec![stats(1, false)],
+        };
+        assert!(no_test.test_series(|t| t.elbo)[0].is_nan());
+        let svg = no_test.chart("ELBO", |t| t.elbo).unwrap().svg().to_string();
+        assert!(svg.contains("train") && !svg.contains(">test<"));
+        assert!(History::default().chart("empty", |t| t.elbo).is_err());
+    }
 }

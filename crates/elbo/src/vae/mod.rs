@@ -27,7 +27,8 @@
 //! | [`noise`] | seeds: [`standard_normal`], the per-chunk streams that make results independent of the thread count |
 //! | [`adam`] | the optimizer, its update rule and the rule's fast kernel |
 //! | [`train`](mod@train) | [`Trainer`]: epochs, KL warm-up, cosine learning rate, time budget |
-//! | [`history`] | [`History`]: per-epoch statistics as a `DataFrame` |
+//! | [`history`] | [`History`]: per-epoch statistics as a `DataFrame` and as series to plot |
+//! | [`inspect`] | inside a trained model: [`moment_match`] (the cloud of codes), [`Vae::latent_usage`] (KL and activity per latent dimension: posterior collapse), [`variety`], [`nearest_sq_dist`], [`latent_scatter`] |
 //! | [`checkpoint`] | save/load as safetensors |
 //! | [`scalar`] | the `f32`/`f64` number type and what the fast `f32` kernels share |
 //!
@@ -60,6 +61,7 @@ pub mod config;
 pub mod error;
 pub mod eval;
 pub mod history;
+pub mod inspect;
 pub mod mlp;
 pub mod model;
 pub mod noise;
@@ -80,6 +82,9 @@ pub use config::{MAX_PARAMETERS, Mode, VaeConfig};
 pub use error::VaeError;
 pub use eval::{Encoding, MAX_GRID_SIDE, interpolate, latent_grid};
 pub use history::{EpochStats, History};
+pub use inspect::{
+    ACTIVE_THRESHOLD, LatentUsage, latent_scatter, median, moment_match, nearest_sq_dist, variety,
+};
 pub use mlp::Mlp;
 pub use model::{Gradients, Vae};
 pub use noise::standard_normal;

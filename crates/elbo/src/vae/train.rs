@@ -99,8 +99,11 @@ pub struct TrainConfig {
     pub time_budget: Option<f64>,
     /// Worker threads (0: one per core).
     pub threads: usize,
-    /// Print one line per epoch.
+    /// Print a line after epochs (see `log_every`).
     pub verbose: bool,
+    /// When `verbose`, print every `log_every`-th epoch, and always the first and the last of a
+    /// `fit` call: a compact record on a rendered page (1: every epoch).
+    pub log_every: usize,
 }
 
 impl Default for TrainConfig {
@@ -117,6 +120,7 @@ impl Default for TrainConfig {
             time_budget: None,
             threads: 0,
             verbose: true,
+            log_every: 1,
         }
     }
 }
@@ -126,6 +130,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), VaeError> {
         check_at_least("batch_size", self.batch_size, 1)?;
         check_at_least("eval_draws", self.eval_draws, 1)?;
+        check_at_least("log_every", self.log_every, 1)?;
         self.adam.validate()?;
         check_setting(
             "kl_warmup_epochs",
@@ -290,7 +295,7 @@ impl Trainer {
         let total_steps = cfg.epochs.saturating_mul(steps_per_epoch).max(1);
         let start = Instant::now();
         let mut fit_steps = 0usize;
-        for _ in 0..cfg.epochs {
+        for e in 0..cfg.epochs {
             let epoch_start = Instant::now();
             let (mut rec_sum, mut kl_sum, mut seen) = (0.0, 0.0, 0usize);
             let (mut lr, mut beta) = (cfg.adam.lr, 1.0);
@@ -344,7 +349,8 @@ impl Trainer {
                 train: ElboTerms::new(rec, kl),
                 test: test_terms,
             };
-            if cfg.verbose {
+            let last = e + 1 == cfg.epochs || out_of_time;
+            if cfg.verbose && (e == 0 || last || (e + 1) % cfg.log_every.max(1) == 0) {
                 println!("{}", epoch_line(&stats, self.model.config().mode));
             }
             self.history.epochs.push(stats);
