@@ -51,6 +51,11 @@
 // | $D_{KL}(p\|q)$ | `kl_divergence(&p, &q, unit)?` |
 // | $JS(p,q)$, $\sqrt{JS(p,q)}$ | `js_divergence(&p, &q, unit)?`, `js_distance(&p, &q, unit)?` |
 // | $TV(p,q) = \frac12\sum_x \lvert p(x) - q(x)\rvert$ | `total_variation(&p, &q)?` |
+// | $[H(p), H(q), H(p,q), H(q,p), D_{KL}(p\|q), D_{KL}(q\|p)]$ | `pair_quantities(&p, &q, unit)?` |
+// | $D_{KL}$ between diagonal Gaussians, in closed form | `kl_diag_gaussians`, `kl_to_standard_normal` |
+//
+// and, for the last section, `elbo::kl_fit` (a Gaussian mixture $p$, its moment-matched Gaussian,
+// the forward and reverse divergences to a Gaussian $q$, and the reverse fit).
 //
 // The first cell loads the crate (the `:cache` line lets later kernels reuse its compiled
 // dependencies).
@@ -104,9 +109,10 @@ println!("D_KL(q‖p) = {kl_qp:.6} nats");
 // $$
 //
 // The outcome $x = 1$ is where $q$ is most wrong: $p$ produces it half of the time and $q$ calls
-// it a one-in-ten event, a surprise of $\ln 5$ each time. $D_{KL}(p\|q)$ weighs that surprise
-// with $p(1) = 0.5$; $D_{KL}(q\|p)$ weighs it with $q(1) = 0.1$, because under $q$ the outcome is
-// rare. Which distribution does the averaging matters, so swapping the arguments changes the
+// it a one-in-ten event. Scored with $q$ its surprise is $\ln\frac{1}{0.1}$ instead of
+// $\ln\frac{1}{0.5}$: an *excess* surprise $\ln\frac{p(1)}{q(1)} = \ln 5$ each time it occurs.
+// $D_{KL}(p\|q)$ weighs that log-ratio with $p(1) = 0.5$; $D_{KL}(q\|p)$ weighs it (with the
+// opposite sign) with $q(1) = 0.1$, because under $q$ the outcome is rare. Which distribution does the averaging matters, so swapping the arguments changes the
 // answer.
 //
 // **Hence not a distance.** A distance $d$ satisfies $d(p,q) \ge 0$ with equality only if $p = q$,
@@ -201,9 +207,17 @@ check::that(
     "D_KL(p‖q_t) ≥ D_KL(q_t‖p) on the whole grid",
     forward.iter().zip(&reverse).all(|(f, r)| f >= r),
 );
-check::all_close("√JS is symmetric: √JS(p, q_t) = √JS(q_t, p)", &js_sweep, &js_swapped, 1e-15);
-check::le("√JS ≤ 1 (bits)", js_sweep.iter().cloned().fold(0.0, f64::max), 1.0, 0.0);
-check::le("TV ≤ 1", tv_sweep.iter().cloned().fold(0.0, f64::max), 1.0, 0.0);
+// The metrics in closed form on two outcomes, with h the binary entropy in bits:
+// JS(p, q_t) = h((½ + t)/2) − ½ h(½) − ½ h(t) (entropy of the mixture minus the mean entropy),
+// and TV(p, q_t) = |t − ½|.
+let js_closed: Vec<f64> = {
+    let h2 = |t: f64| -(t * t.log2() + (1.0 - t) * (1.0 - t).log2());
+    ts.iter().map(|&t| (h2((0.5 + t) / 2.0) - 0.5 * h2(0.5) - 0.5 * h2(t)).max(0.0).sqrt()).collect()
+};
+check::all_close("√JS(p, q_t) = √(h((½ + t)/2) − ½ h(½) − ½ h(t)) bits", &js_sweep, &js_closed, 1e-12);
+check::all_close("… and √JS(q_t, p) is the same: symmetric", &js_swapped, &js_closed, 1e-12);
+let tv_closed: Vec<f64> = ts.iter().map(|&t| (t - 0.5).abs()).collect();
+check::all_close("TV(p, q_t) = |t − ½|", &tv_sweep, &tv_closed, 1e-15);
 
 Figure::hstack(&[
     Chart::new("KL between p = (½, ½) and q_t = (t, 1 − t)")
@@ -280,55 +294,39 @@ println!("{kl_violations} of {} ordered triples on the grid violate the triangle
 // distance) is one outright: on two outcomes $TV\big((a, 1 - a), (c, 1 - c)\big) = \lvert a - c\rvert$
 // is the distance on a line, so with $q$ between $p$ and $r$ it even holds with equality.
 //
-// The next cell recomputes the triple the search found from scratch, checks these claims, and
-// compares KL with $\sqrt{JS}$ and $TV$ on the **same** triple and, to be sure the metrics do not
-// pass by luck, on every one of the grid's triples.
+// **Exactly where it fails.** For any three distributions the difference telescopes:
+// $D_{KL}(p\|r) - D_{KL}(p\|q) = \sum_x p \ln\frac{q}{r}$, so
+//
+// $$D_{KL}(p\|r) - D_{KL}(p\|q) - D_{KL}(q\|r) = \sum_x \big(p(x) - q(x)\big) \ln\frac{q(x)}{r(x)} .$$
+//
+// On two outcomes, with $a_p, a_q, a_r$ the probabilities of the first outcome and
+// $\operatorname{logit} a = \ln\frac{a}{1 - a}$, this is $(a_p - a_q)(\operatorname{logit} a_q - \operatorname{logit} a_r)$:
+// positive exactly when $q$ lies strictly between $p$ and $r$ (logit is increasing). On the grid
+// that is $2\binom{49}{3} = 36{,}848$ of the $49^3$ ordered triples, and no others.
+//
+// The next cell recomputes the triple the search found from the definition of KL (not from the
+// search's table), checks these claims, and compares KL with $\sqrt{JS}$ and $TV$ on the **same**
+// triple and, to be sure the metrics do not pass by luck, on every one of the grid's triples. A
+// check that √JS obeys the inequality means something only if a plausible wrong answer fails it:
+// $JS$ without the square root is locally quadratic like KL, and the grid shows it breaking the
+// inequality too.
 
 // %%
-fn sides(
-    d: impl Fn(&Pmf, &Pmf) -> Result<f64, PmfError>,
-    p: &Pmf,
-    q: &Pmf,
-    r: &Pmf,
-) -> Result<(f64, f64), PmfError> {
-    // (d(p, r), d(p, q) + d(q, r)): the direct route and the detour through q.
-    Ok((d(p, r)?, d(p, q)? + d(q, r)?))
-}
-let (kl_direct, kl_detour) = sides(|a, b| kl_divergence(a, b, Unit::Nats), &tp, &tq, &tr)?;
-let (js_direct, js_detour) = sides(|a, b| js_distance(a, b, Unit::Bits), &tp, &tq, &tr)?;
-let (tv_direct, tv_detour) = sides(|a, b| total_variation(a, b), &tp, &tq, &tr)?;
+// The triple's sides recomputed without the search's table: binary KL from its definition.
+let [a_p, a_q, a_r]: [f64; 3] = [&tp, &tq, &tr].map(|d| d.probs()[0]);
+let (kl_direct, kl_detour): (f64, f64) = {
+    let kl2 = |a: f64, c: f64| a * (a / c).ln() + (1.0 - a) * ((1.0 - a) / (1.0 - c)).ln();
+    (kl2(a_p, a_r), kl2(a_p, a_q) + kl2(a_q, a_r))
+};
 check::that(
     &format!("KL breaks it: D(p‖r) = {kl_direct:.4} > D(p‖q) + D(q‖r) = {kl_detour:.4} nats"),
     kl_direct > kl_detour,
 );
-check::close("the gap found by the search, recomputed", kl_direct - kl_detour, worst.3, 1e-12);
-check::le("√JS obeys it on the same triple: √JS(p,r) ≤ √JS(p,q) + √JS(q,r)", js_direct, js_detour, 1e-12);
-check::le("TV obeys it on the same triple: TV(p,r) ≤ TV(p,q) + TV(q,r)", tv_direct, tv_detour, 1e-12);
-check::close("… with equality, as q lies between p and r", tv_direct, tv_detour, 1e-12);
-check::close("on two outcomes TV(p, r) = |a_p − a_r|", tv_direct, (tp.probs()[0] - tr.probs()[0]).abs(), 1e-15);
+check::close("the gap found by the search, recomputed from the definition", kl_direct - kl_detour, worst.3, 1e-12);
+let logit_gap: f64 = (a_p - a_q) * ((a_q / (1.0 - a_q)).ln() - (a_r / (1.0 - a_r)).ln());
+check::close("… = (a_p − a_q)(logit a_q − logit a_r)", worst.3, logit_gap, 1e-12);
 
-// Nearby distributions on a line: p, the half-way point q, and r.
-let eps: f64 = 1e-3;
-let near_p: Pmf = Pmf::new([0.5 - eps, 0.5 + eps])?;
-let near_q: Pmf = Pmf::new([0.5, 0.5])?;
-let near_r: Pmf = Pmf::new([0.5 + eps, 0.5 - eps])?;
-let quadratic: f64 =
-    near_p.probs().iter().zip(near_q.probs()).map(|(a, b)| 0.5 * (a - b).powi(2) / b).sum();
-check::close_rel(
-    "nearby: D_KL(p‖q) ≈ ½ Σ (p − q)²/q",
-    kl_divergence(&near_p, &near_q, Unit::Nats)?,
-    quadratic,
-    1e-3,
-);
-let (near_direct, near_detour) =
-    sides(|a, b| kl_divergence(a, b, Unit::Nats), &near_p, &near_q, &near_r)?;
-check::close_rel(
-    "half-way twice: D_KL(p‖r) ≈ 2 [D_KL(p‖q) + D_KL(q‖r)]",
-    near_direct / near_detour,
-    2.0,
-    1e-2,
-);
-
+// √JS and TV on every pair of grid distributions, and their sides on the same triple.
 let js_table: Vec<Vec<f64>> = binary
     .iter()
     .map(|a| binary.iter().map(|b| js_distance(a, b, Unit::Bits)).collect::<Result<_, _>>())
@@ -337,34 +335,58 @@ let tv_table: Vec<Vec<f64>> = binary
     .iter()
     .map(|a| binary.iter().map(|b| total_variation(a, b)).collect::<Result<_, _>>())
     .collect::<Result<_, _>>()?;
-let (mut js_violations, mut tv_violations): (usize, usize) = (0, 0);
+let (i, j, k) = (worst.0, worst.1, worst.2);
+let (js_direct, js_detour) = (js_table[i][k], js_table[i][j] + js_table[j][k]);
+let (tv_direct, tv_detour) = (tv_table[i][k], tv_table[i][j] + tv_table[j][k]);
+check::le("√JS obeys it on the same triple: √JS(p,r) ≤ √JS(p,q) + √JS(q,r)", js_direct, js_detour, 1e-12);
+check::close("TV obeys it with equality, as q lies between p and r", tv_direct, tv_detour, 1e-12);
+check::close("on two outcomes TV(p, r) = |a_p − a_r|", tv_direct, (a_p - a_r).abs(), 1e-15);
+
+// Nearby distributions on a line: p, the half-way point q, and r.
+let eps: f64 = 1e-3;
+let near_p: Pmf = Pmf::new([0.5 - eps, 0.5 + eps])?;
+let near_q: Pmf = Pmf::new([0.5, 0.5])?;
+let near_r: Pmf = Pmf::new([0.5 + eps, 0.5 - eps])?;
+let quadratic: f64 =
+    near_p.probs().iter().zip(near_q.probs()).map(|(a, b)| 0.5 * (a - b).powi(2) / b).sum();
+// Exactly, D_KL(p‖q) = 2ε² + (4/3)ε⁴ + …: the quadratic form is off by a relative (2/3)ε² ≈ 7e-7.
+check::close_rel("nearby: D_KL(p‖q) ≈ ½ Σ (p − q)²/q", kl_divergence(&near_p, &near_q, Unit::Nats)?, quadratic, 1e-5);
+let near_direct: f64 = kl_divergence(&near_p, &near_r, Unit::Nats)?;
+let near_detour: f64 = kl_divergence(&near_p, &near_q, Unit::Nats)? + kl_divergence(&near_q, &near_r, Unit::Nats)?;
+check::close_rel("half-way twice: D_KL(p‖r) ≈ 2 [D_KL(p‖q) + D_KL(q‖r)]", near_direct / near_detour, 2.0, 1e-4);
+
+// Every ordered triple of the grid. JS itself (no square root) is the plausible wrong metric:
+// like KL it is locally quadratic, so it must break the inequality where √JS does not.
+let (mut js_violations, mut js_squared_violations, mut tv_violations): (usize, usize, usize) = (0, 0, 0);
 for i in 0..m {
     for j in 0..m {
         for k in 0..m {
             js_violations += usize::from(js_table[i][k] > js_table[i][j] + js_table[j][k] + 1e-12);
+            let (jik, jij, jjk) = (js_table[i][k].powi(2), js_table[i][j].powi(2), js_table[j][k].powi(2));
+            js_squared_violations += usize::from(jik > jij + jjk + 1e-12);
             tv_violations += usize::from(tv_table[i][k] > tv_table[i][j] + tv_table[j][k] + 1e-12);
         }
     }
 }
 let triples: usize = m * m * m;
-check::that(&format!("KL breaks it on {kl_violations} of the {triples} grid triples"), kl_violations > 0);
+let between: usize = m * (m - 1) * (m - 2) / 3; // 2·C(m, 3) ordered triples with q strictly between p and r
+check::that(&format!("KL breaks it on {kl_violations} of the {triples} grid triples: exactly the {between} with q strictly between p and r"), kl_violations == between);
+check::that(&format!("JS without the square root breaks it too, on {js_squared_violations} triples"), js_squared_violations > 0);
 check::that(&format!("√JS obeys it on all {triples} grid triples"), js_violations == 0);
 check::that(&format!("TV obeys it on all {triples} grid triples"), tv_violations == 0);
 
-fn verdict(direct: f64, detour: f64) -> &'static str {
-    if direct <= detour + 1e-12 { "holds" } else { "violated" }
-}
+let verdicts: Vec<&str> = [(kl_direct, kl_detour), (js_direct, js_detour), (tv_direct, tv_detour)]
+    .iter()
+    .map(|(direct, detour)| if *direct <= detour + 1e-12 { "holds" } else { "violated" })
+    .collect();
 Table::new(df!(
     "d" => ["D_KL (nats)", "√JS (bits)", "TV"],
     "d(p, r)" => [kl_direct, js_direct, tv_direct],
     "d(p, q) + d(q, r)" => [kl_detour, js_detour, tv_detour],
-    "triangle inequality" => [
-        verdict(kl_direct, kl_detour),
-        verdict(js_direct, js_detour),
-        verdict(tv_direct, tv_detour),
-    ],
+    "triangle inequality" => verdicts,
 )?)
 .caption(format!("The triangle inequality on p = {tp}, q = {tq}, r = {tr}"))
+.show();
 
 // %% [markdown]
 // ## All six quantities of part (a), in nats and bits
@@ -375,19 +397,10 @@ Table::new(df!(
 // exceeds the entropy of its first argument by exactly the KL divergence, which part (b) proves.
 
 // %%
-fn quantities(p: &Pmf, q: &Pmf, unit: Unit) -> Result<Vec<f64>, PmfError> {
-    Ok(vec![
-        entropy(p, unit),
-        entropy(q, unit),
-        cross_entropy(p, q, unit)?,
-        cross_entropy(q, p, unit)?,
-        kl_divergence(p, q, unit)?,
-        kl_divergence(q, p, unit)?,
-    ])
-}
-let nats: Vec<f64> = quantities(&p, &q, Unit::Nats)?;
-let bits: Vec<f64> = quantities(&p, &q, Unit::Bits)?;
-let closed_forms: Vec<f64> = vec![
+// [H(p), H(q), H(p,q), H(q,p), D_KL(p‖q), D_KL(q‖p)]
+let nats: [f64; 6] = pair_quantities(&p, &q, Unit::Nats)?;
+let bits: [f64; 6] = pair_quantities(&p, &q, Unit::Bits)?;
+let closed_forms: [f64; 6] = [
     LN_2,
     -(0.1 * 0.1_f64.ln() + 0.9 * 0.9_f64.ln()),
     (10.0_f64 / 3.0).ln(),
@@ -396,17 +409,23 @@ let closed_forms: Vec<f64> = vec![
     1.8 * 3.0_f64.ln() - 5.0_f64.ln(),
 ];
 check::all_close("each quantity equals its closed form (nats)", &nats, &closed_forms, 1e-12);
-let nats_over_ln2: Vec<f64> = nats.iter().map(|x| x / LN_2).collect();
-check::all_close("bits = nats / ln 2", &bits, &nats_over_ln2, 1e-15);
+let closed_forms_bits: [f64; 6] = [
+    1.0,
+    -(0.1 * 0.1_f64.log2() + 0.9 * 0.9_f64.log2()),
+    (10.0_f64 / 3.0).log2(),
+    1.0,
+    (5.0_f64 / 3.0).log2(),
+    1.8 * 3.0_f64.log2() - 5.0_f64.log2(),
+];
+check::all_close("each quantity equals its closed form in bits (with log₂)", &bits, &closed_forms_bits, 1e-12);
 check::close("H(p) = 1 bit", bits[0], 1.0, 1e-15);
-check::close("H(q, p) = ln 2 (p is uniform)", nats[3], LN_2, 1e-15);
 check::close("H(p, q) = H(p) + D_KL(p‖q)", nats[2], nats[0] + nats[4], 1e-12);
 check::close("H(q, p) = H(q) + D_KL(q‖p)", nats[3], nats[1] + nats[5], 1e-12);
 Table::new(df!(
     "quantity" => ["H(p)", "H(q)", "H(p, q)", "H(q, p)", "D_KL(p‖q)", "D_KL(q‖p)"],
     "closed form (nats)" => ["ln 2", "−0.1 ln 0.1 − 0.9 ln 0.9", "ln(10/3)", "ln 2", "ln(5/3)", "1.8 ln 3 − ln 5"],
-    "nats" => &nats,
-    "bits" => &bits,
+    "nats" => nats,
+    "bits" => bits,
 )?)
 .caption("Part (a) in numbers: p = (0.5, 0.5), q = (0.1, 0.9)")
 .decimals(6)
@@ -439,8 +458,17 @@ Table::new(df!(
 // $q$: the cross-entropy minus the surprise that is unavoidable, $H(p)$. Since $D_{KL} \ge 0$
 // (Gibbs), $H(p,q) \ge H(p)$ with equality only at $q = p$. And since $H(p)$ does not depend on
 // $q$, minimizing the cross-entropy loss over a model $q$ is the same as minimizing
-// $D_{KL}(p\|q)$: this is why classifiers are trained with cross-entropy, and it is the KL term
-// of the VAE's objective in question 3.
+// $D_{KL}(p\|q)$: this is why classifiers are trained with cross-entropy, and why **maximum
+// likelihood** is a KL minimization. With $\hat p$ the empirical distribution of data
+// $x_1, \dots, x_N$, the average log-likelihood of a model $p_\theta$ is
+// $\frac1N \sum_i \log p_\theta(x_i) = -H(\hat p, p_\theta) = -H(\hat p) - D_{KL}(\hat p\|p_\theta)$,
+// so maximizing it minimizes the *forward* divergence $D_{KL}(\hat p\|p_\theta)$. In question 3
+// this link is the VAE's **reconstruction term**: $-\mathbb E_{q}[\log p_\theta(x \mid z)]$ is a
+// cross-entropy (the binary cross-entropy of the decoder's outputs), and the ELBO is a lower bound
+// on the log-likelihood that maximum likelihood would maximize. The VAE's explicit **KL term**,
+// $D_{KL}(q_\phi(z \mid x)\|p(z))$, is a different divergence: between the encoder's distribution
+// and the prior over the latent code, in the *reverse* direction (averaged under $q_\phi$); the
+// last section below shows what that direction does.
 
 // %% tags=["solution"]
 // Hint: write D_KL as the cross-entropy minus the entropy, with cross_entropy(p, q, unit) and entropy(p, unit).
@@ -482,11 +510,10 @@ check::close(
     1e-15,
 );
 let certain: Pmf = Pmf::new([1.0, 0.0])?;
-check::close(
-    "… and where q(x) = 0 < p(x): both sides are +∞",
+println!(
+    "where q(x) = 0 < p(x), both sides are infinite: H(p,q) − H(p) = {}, D_KL(p‖q) = {} nats",
     kl_from_entropies(&p, &certain, Unit::Nats)?,
     kl_divergence(&p, &certain, Unit::Nats)?,
-    0.0,
 );
 let worst_gap: f64 =
     h_p.iter().zip(&h_pq).map(|(h, c)| h - c).fold(f64::NEG_INFINITY, f64::max);
@@ -524,12 +551,9 @@ check::all_close(
     &[5.0 / 11.0, 6.0 / 11.0],
     1e-15,
 );
-check::close(
-    "D_KL(p‖(1, 0)) = +∞: q rules out an outcome p produces",
-    kl_divergence(&p, &certain, Unit::Nats)?,
-    f64::INFINITY,
-    0.0,
-);
+// The convention, not a large finite number from a clipped logarithm (ln 1e-12 would give 13.5 nats):
+let ruled_out: f64 = kl_divergence(&p, &certain, Unit::Nats)?;
+check::that(&format!("D_KL(p‖(1, 0)) = {ruled_out}: q rules out an outcome p produces"), ruled_out == f64::INFINITY);
 check::close(
     "D_KL((1, 0)‖p) = ln 2: the other way round is finite",
     kl_divergence(&certain, &p, Unit::Nats)?,
@@ -541,48 +565,175 @@ check::close(
 // ## Looking ahead: the same divergence between Gaussians
 //
 // Question 3's VAE regularizes its encoder $q(z \mid x) = \mathcal{N}(\mu, \operatorname{diag}\sigma^2)$
-// towards the prior $\mathcal{N}(0, I)$ with
+// towards the prior $p(z) = \mathcal{N}(0, I)$ with the continuous analogue of
+// $\sum_x p \log\frac{p}{q}$, an integral instead of a sum:
+// $D_{KL}(q\|p) = \mathbb{E}_{z \sim q}[\ln q(z) - \ln p(z)]$. For Gaussians it has a closed form,
+// because the log-density of a Gaussian is a *quadratic* in $z$, and the expectation of a
+// quadratic needs only the first two moments of $q$. In three lines, per coordinate $i$:
 //
 // $$
+// \begin{aligned}
+// \ln q(z) - \ln p(z) &= \sum_i \Big[-\tfrac12 \ln \sigma_i^2 - \frac{(z_i - \mu_i)^2}{2\sigma_i^2} + \frac{z_i^2}{2}\Big]
+//   \qquad (\text{the } \ln 2\pi \text{ terms cancel}),\\
+// \mathbb{E}_q\big[(z_i - \mu_i)^2\big] &= \sigma_i^2, \qquad \mathbb{E}_q\big[z_i^2\big] = \mu_i^2 + \sigma_i^2,\\
 // D_{KL}\big(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\|\, \mathcal{N}(0, I)\big)
-//   = \tfrac12 \sum_i \big(\mu_i^2 + \sigma_i^2 - 1 - \ln \sigma_i^2\big),
+//   &= \tfrac12 \sum_i \big(\mu_i^2 + \sigma_i^2 - 1 - \ln \sigma_i^2\big).
+// \end{aligned}
 // $$
 //
-// the continuous analogue of $\sum_x p \log\frac{p}{q}$ (an integral instead of a sum), in closed
-// form. Its definition as an expectation, $\mathbb{E}_{z \sim q}[\ln q(z) - \ln p(z)]$, gives a
-// Monte Carlo estimate to check it against.
+// Each term is $\ge 0$ ($\mu_i^2 \ge 0$ and $t - 1 - \ln t \ge 0$ for $t = \sigma_i^2 > 0$) and vanishes
+// only at $\mu_i = 0$, $\sigma_i = 1$. Two independent routes check the formula: Gauss–Hermite
+// quadrature of the expectation (exact here, since the integrand is a polynomial of degree 2 in
+// the noise), and a seeded Monte Carlo average of $\ln q(z) - \ln p(z)$ over $z \sim q$, within
+// its standard error.
 
 // %%
-use elbo::rand_distr::{Distribution, StandardNormal};
+use elbo::estimators::{Estimate, GaussHermite, RunningMean};
+use elbo::gaussian::{DiagGaussian, Gaussian};
 
 let mu: [f64; 2] = [0.8_f64, -0.3];
 let log_var: [f64; 2] = [-1.0_f64, 0.5];
 let exact: f64 = kl_to_standard_normal(&mu, &log_var)?;
 let var: Vec<f64> = log_var.iter().map(|l| l.exp()).collect();
-check::close(
-    "log-variance form = general diagonal-Gaussian form",
-    exact,
-    kl_diag_gaussians(&mu, &var, &[0.0, 0.0], &[1.0, 1.0])?,
-    1e-14,
-);
-let draws: usize = if fast_mode() { 20_000 } else { 200_000 };
-let mut gauss_rng = StdRng::seed_from_u64(3);
-let log_ratios: Vec<f64> = (0..draws)
-    .map(|_| {
-        // z = μ + σ ε, and ln q(z) − ln N(z; 0, I) = Σᵢ (−½ ln σᵢ² − ½ εᵢ² + ½ zᵢ²).
-        (0..2)
-            .map(|i| {
-                let eps: f64 = StandardNormal.sample(&mut gauss_rng);
-                let z = mu[i] + (0.5 * log_var[i]).exp() * eps;
-                -0.5 * log_var[i] - 0.5 * eps * eps + 0.5 * z * z
-            })
-            .sum::<f64>()
-    })
+check::close("log-variance form = general diagonal-Gaussian form", exact, kl_diag_gaussians(&mu, &var, &[0.0, 0.0], &[1.0, 1.0])?, 1e-14);
+// Quadrature, coordinate by coordinate: E_{ε~N(0,1)}[ln N(μ + σε; μ, σ²) − ln N(μ + σε; 0, 1)].
+let rule: GaussHermite = GaussHermite::new(4)?;
+let mut by_quadrature: f64 = 0.0;
+for i in 0..2 {
+    let (qi, pi) = (Gaussian::new(mu[i], (0.5 * log_var[i]).exp())?, Gaussian::standard());
+    by_quadrature += rule.expectation(qi, |z| qi.log_density(z) - pi.log_density(z));
+}
+check::close("closed form = Gauss–Hermite quadrature of E_q[ln q − ln p]", exact, by_quadrature, 1e-12);
+// Monte Carlo: draws z ~ q, the average of ln q(z) − ln p(z) and its standard error.
+let q_enc: DiagGaussian = DiagGaussian::from_log_var(Array1::from(mu.to_vec()), ArrayView1::from(&log_var))?;
+let z: Array2<f64> = q_enc.sample(if fast_mode() { 20_000 } else { 200_000 }, 3)?;
+let log_ratio: Array1<f64> = q_enc.log_density_rows(z.view())? - DiagGaussian::standard(2)?.log_density_rows(z.view())?;
+let mut mc = RunningMean::new();
+mc.extend_from_slice(&log_ratio.to_vec());
+let mc: Estimate = mc.estimate();
+check::within_se("Monte Carlo E_q[ln q − ln p] = closed-form D_KL", mc.mean, mc.std_error, exact, 4.0);
+
+// %% [markdown]
+// ## Forward against reverse KL: fitting one Gaussian to two modes
+//
+// Asymmetry is not a curiosity: which direction is minimized decides what an approximation looks
+// like. Take a bimodal target, the mixture
+// $p(x) = 0.6\,\mathcal N(x; -3, 0.5^2) + 0.4\,\mathcal N(x; 3, 0.8^2)$, and ask for the single
+// Gaussian $q = \mathcal N(\mu, \sigma^2)$ closest to it in each direction.
+//
+// **Forward, $\min_q D_{KL}(p\|q)$: moment matching.** $D_{KL}(p\|q) = -H(p) - \mathbb E_p[\ln q]$,
+// and $H(p)$ does not depend on $q$. With $\ln q(x) = -\frac12\ln(2\pi\sigma^2) - \frac{(x - \mu)^2}{2\sigma^2}$,
+//
+// $$-\mathbb E_p[\ln q] = \tfrac12\ln(2\pi\sigma^2) + \frac{\operatorname{Var}_p[x] + (\mathbb E_p[x] - \mu)^2}{2\sigma^2},$$
+//
+// minimized by $\mu = \mathbb E_p[x]$, and then (derivative in $\sigma^2$:
+// $\frac{1}{2\sigma^2} - \frac{\operatorname{Var}_p[x]}{2\sigma^4} = 0$) by $\sigma^2 = \operatorname{Var}_p[x]$.
+// For the mixture, $\mathbb E_p[x] = \sum_k w_k m_k = -0.6$ and, by the law of total variance,
+// $\operatorname{Var}_p[x] = \sum_k w_k\big(s_k^2 + (m_k - \mathbb E_p x)^2\big) = 9.046$. The average is
+// under $p$, so wherever $p$ has mass and $q$ has almost none, $\ln\frac{p}{q}$ is huge: $q$ must
+// **cover** every mode, and puts its peak in the valley between them, where $p$ has almost no mass.
+//
+// **Reverse, $\min_q D_{KL}(q\|p)$: mode seeking.** $D_{KL}(q\|p) = -H(q) - \mathbb E_q[\ln p]$ with
+// $H(q) = \frac12\ln(2\pi e\sigma^2)$, but $\mathbb E_q[\ln p]$ is the expectation of the log of a
+// *sum* and has no closed form, so we minimize numerically over $(\mu, \ln\sigma)$, with the
+// expectation by quadrature and its exact gradient by the reparameterization of question 2,
+// $\nabla_\mu D = -\mathbb E_\varepsilon[(\ln p)'(\mu + \sigma\varepsilon)]$. Now the average is under
+// $q$: wherever $q$ has mass and $p$ has almost none, $-\ln p$ is huge, so $q$ avoids the valley
+// and **sits on one mode**. Each mode is a local minimum; if $q$ matches component $k$, then
+// $p \approx w_k\,\mathcal N(m_k, s_k^2) = w_k q$ wherever $q$ has mass and
+// $D_{KL}(q\|p) \approx \ln\frac{1}{w_k}$: the heavier mode wins, with $\ln\frac{1}{0.6} = 0.511$ nats.
+//
+// The module `elbo::kl_fit` computes both: `Mixture::moment_match`, `Mixture::fit_reverse_kl_from_modes`
+// (Newton's method started on each mode, local minima sorted by divergence), and the two
+// divergences `forward_kl`, `reverse_kl`.
+
+// %%
+use elbo::kl_fit::{KlDirection, KlFit, Mixture};
+let target: Mixture = Mixture::new(&[0.6, 0.4], &[-3.0, 3.0], &[0.5, 0.8])?;
+let covering: Gaussian = target.moment_match()?;
+let fits: Vec<KlFit> = target.fit_reverse_kl_from_modes()?;
+let seeking: Gaussian = fits[0].q;
+for (name, q) in [("argmin D(p‖q), moment matching", covering), ("argmin D(q‖p), best local minimum", seeking), ("the other local minimum of D(q‖p)", fits[1].q)] {
+    println!("{name:34}: μ = {:7.4}, σ = {:.4};  D(p‖q) = {:.4}, D(q‖p) = {:.4} nats",
+        q.mean(), q.std_dev(), target.forward_kl(q), target.reverse_kl(q));
+}
+
+// %% [markdown]
+// **Checks.** The moment-matched $q$ must have the mixture's mean and variance computed by an
+// independent route (a seeded sample of $10^6$ draws from $p$, within standard errors), and be a
+// stationary point of $D_{KL}(p\|q)$ (a finite-difference gradient, which never sees the formula,
+// is zero). The reverse fit must sit on the heavier mode with $D_{KL}(q\|p) \approx \ln\frac1{0.6}$,
+// be a stationary point by finite differences, and beat moment matching in its own direction,
+// while losing in the other. Both divergences, computed by quadrature, must agree with seeded
+// Monte Carlo averages of the log-ratio.
+
+// %%
+use elbo::estimators::central_difference;
+// Forward: moment matching, against a sample of p and by finite differences.
+let xs: Vec<f64> = target.sample(if fast_mode() { 200_000 } else { 1_000_000 }, 8)?;
+let (mut m1, mut m2, mut fwd_mc) = (RunningMean::new(), RunningMean::new(), RunningMean::new());
+for &x in &xs {
+    m1.push(x);
+    m2.push((x + 0.6).powi(2));
+    fwd_mc.push(target.log_density(x) - covering.log_density(x));
+}
+let (m1, m2, fwd_mc): (Estimate, Estimate, Estimate) = (m1.estimate(), m2.estimate(), fwd_mc.estimate());
+check::within_se("moment matching: μ = E_p[x] = −0.6 (sample of p)", m1.mean, m1.std_error, covering.mean(), 4.0);
+check::within_se("moment matching: σ² = Var_p[x] = 9.046 (sample of p)", m2.mean, m2.std_error, covering.variance(), 4.0);
+let fd_forward: [f64; 2] = central_difference(|t| target.kl_at(KlDirection::Forward, t), [covering.mean(), covering.std_dev().ln()], 1e-5);
+check::le("moment matching is stationary for D(p‖q): |finite-difference gradient| ≈ 0", fd_forward[0].hypot(fd_forward[1]), 1e-7, 0.0);
+check::within_se("D(p‖q_mm) by quadrature = Monte Carlo E_p[ln p − ln q]", fwd_mc.mean, fwd_mc.std_error, target.forward_kl(covering), 4.0);
+
+// %%
+// Reverse: the fit sits on a mode, is stationary, and each fit wins its own direction.
+check::close("the reverse fit sits on the heavier mode: μ = −3", seeking.mean(), -3.0, 1e-3);
+check::close("… with its width: σ = 0.5", seeking.std_dev(), 0.5, 1e-3);
+check::close("… and D(q‖p) ≈ ln(1/0.6)", fits[0].kl, (1.0 / 0.6_f64).ln(), 1e-4);
+check::close("the other local minimum sits on the lighter mode: μ = 3", fits[1].q.mean(), 3.0, 1e-3);
+check::close("… with D(q‖p) ≈ ln(1/0.4)", fits[1].kl, (1.0 / 0.4_f64).ln(), 1e-3);
+let fd_reverse: [f64; 2] = central_difference(|t| target.kl_at(KlDirection::Reverse, t), [seeking.mean(), seeking.std_dev().ln()], 1e-5);
+check::le("the reverse fit is stationary for D(q‖p): |finite-difference gradient| ≈ 0", fd_reverse[0].hypot(fd_reverse[1]), 1e-7, 0.0);
+check::le("mode seeking wins its own direction: D(q_rev‖p) < D(q_mm‖p) − 1", fits[0].kl, target.reverse_kl(covering) - 1.0, 0.0);
+check::le("moment matching wins the other: D(p‖q_mm) < D(p‖q_rev) − 1", target.forward_kl(covering), target.forward_kl(seeking) - 1.0, 0.0);
+let mut rev_mc = RunningMean::new();
+covering.sample(xs.len(), 9)?.iter().for_each(|&x| rev_mc.push(covering.log_density(x) - target.log_density(x)));
+let rev_mc: Estimate = rev_mc.estimate();
+check::within_se("D(q_mm‖p) by quadrature = Monte Carlo E_q[ln q − ln p]", rev_mc.mean, rev_mc.std_error, target.reverse_kl(covering), 4.0);
+
+// %%
+let grid_x: Vec<f64> = (0..=600).map(|i| -8.0 + 16.0 * f64::from(i) / 600.0).collect();
+let densities: Vec<Vec<f64>> = [covering, seeking, fits[1].q]
+    .iter()
+    .map(|q| grid_x.iter().map(|&x| q.log_density(x).exp()).collect())
     .collect();
-let mc_mean: f64 = log_ratios.iter().sum::<f64>() / draws as f64;
-let mc_var: f64 = log_ratios.iter().map(|w| (w - mc_mean).powi(2)).sum::<f64>() / (draws as f64 - 1.0);
-let mc_se: f64 = (mc_var / draws as f64).sqrt();
-check::within_se("Monte Carlo E_q[ln q − ln p] = closed-form D_KL", mc_mean, mc_se, exact, 4.0);
+Chart::new("One Gaussian fitted to two modes, in each direction of KL")
+    .x_label("x")
+    .y_label("density")
+    .size(760, 420)
+    .y_range(0.0, 1.3)
+    .legend(SeriesLabelPosition::UpperRight)
+    .line("target p: 0.6 N(−3, 0.5²) + 0.4 N(3, 0.8²)", &grid_x, grid_x.iter().map(|&x| target.density(x)).collect::<Vec<f64>>())
+    .line("argmin D(p‖q): moment matching, mass-covering", &grid_x, &densities[0])
+    .line("argmin D(q‖p): mode-seeking", &grid_x, &densities[1])
+    .dashed("other local minimum of D(q‖p)", &grid_x, &densities[2])
+    .render()?
+    .show();
+
+// %% [markdown]
+// The moment-matched Gaussian (forward KL) is wide and centred at $-0.6$, in the valley between
+// the modes: it gives every draw of $p$ reasonable density, at the price of putting most of its own
+// mass where $p$ has almost none. The reverse-KL fit is the heavier component itself: it ignores
+// the other mode entirely, and from a start on the lighter mode it stays there (a worse local
+// minimum, $\ln\frac1{0.4} = 0.916$ nats).
+//
+// **Why this matters for the VAE.** The ELBO of question 3 is
+// $\log p_\theta(x) - D_{KL}\big(q_\phi(z \mid x)\,\|\,p_\theta(z \mid x)\big)$, so maximizing it over
+// the encoder minimizes the **reverse** divergence from $q_\phi$ to the true posterior. With a
+// Gaussian $q_\phi$ and a posterior that is multimodal or elongated, the encoder behaves like the
+// mode-seeking fit above: it locks onto one mode and is **under-dispersed**, narrower than the
+// posterior, rather than spreading over all of it. Its samples look plausible, but it
+// underestimates the posterior's uncertainty, and the bound is loose by exactly the divergence
+// the mode-seeking fit leaves behind.
 
 // %% [markdown]
 // ## Summary
@@ -593,4 +744,10 @@ check::within_se("Monte Carlo E_q[ln q − ln p] = closed-form D_KL", mc_mean, m
 //   unbounded, the other below $\ln 2$), and a grid search finds triples where it also breaks the
 //   triangle inequality, while $\sqrt{JS}$ and $TV$ do not. KL is a divergence, not a distance.
 // * (b) $D_{KL}(p\|q) = H(p,q) - H(p)$: the extra surprise of coding $p$ with $q$. Checked on
-//   random pairs to rounding error; with Gibbs' inequality it gives $H(p,q) \ge H(p)$.
+//   random pairs to rounding error; with Gibbs' inequality it gives $H(p,q) \ge H(p)$. Minimizing a
+//   cross-entropy, as maximum likelihood does, minimizes the forward divergence from the data.
+// * Between Gaussians the divergence has a closed form, because Gaussian log-densities are
+//   quadratic; that is the KL term of the VAE.
+// * Fitting one Gaussian to two modes: the forward divergence $D_{KL}(p\|q)$ is minimized by
+//   moment matching and covers both modes; the reverse divergence $D_{KL}(q\|p)$, the one a VAE's
+//   encoder minimizes against the posterior, seeks a single mode.

@@ -510,6 +510,29 @@ pub fn total_variation(p: &Pmf, q: &Pmf) -> Result<f64, PmfError> {
             .sum::<f64>())
 }
 
+/// The six quantities of a pair (p, q), in `unit`, in this order:
+/// [H(p), H(q), H(p,q), H(q,p), D_KL(p‖q), D_KL(q‖p)] — the table of question 1(a).
+///
+/// ```
+/// use elbo::info::{pair_quantities, Pmf, Unit};
+/// let [h_p, _, h_pq, _, kl_pq, _] = pair_quantities(&Pmf::new([0.5, 0.5])?, &Pmf::new([0.1, 0.9])?, Unit::Nats)?;
+/// assert!((h_pq - h_p - kl_pq).abs() < 1e-15); // H(p,q) = H(p) + D_KL(p‖q)
+/// # Ok::<(), elbo::info::PmfError>(())
+/// ```
+///
+/// # Errors
+/// [`PmfError::SupportMismatch`] when p and q have different numbers of outcomes.
+pub fn pair_quantities(p: &Pmf, q: &Pmf, unit: Unit) -> Result<[f64; 6], PmfError> {
+    Ok([
+        entropy(p, unit),
+        entropy(q, unit),
+        cross_entropy(p, q, unit)?,
+        cross_entropy(q, p, unit)?,
+        kl_divergence(p, q, unit)?,
+        kl_divergence(q, p, unit)?,
+    ])
+}
+
 /// One outcome's share of D_KL(p‖q) in nats, written so that it is never negative:
 /// p ln(p/q) − p + q = q φ(p/q), φ(r) = r ln r − r + 1 ≥ 0 (φ is convex with φ(1) = φ'(1) = 0).
 /// The terms −p + q sum to 0 over a distribution, so the shares sum to D_KL(p‖q).
@@ -1257,5 +1280,24 @@ mod tests {
             let t = |a: &Pmf, b: &Pmf| total_variation(a, b).unwrap();
             prop_assert!(t(&p, &r) <= t(&p, &q) + t(&q, &r) + 1e-12);
         }
+    }
+
+    #[test]
+    fn pair_quantities_are_the_six_quantities_in_order() {
+        let p = Pmf::new([0.5, 0.5]).unwrap();
+        let q = Pmf::new([0.1, 0.9]).unwrap();
+        let six = pair_quantities(&p, &q, Unit::Bits).unwrap();
+        let want = [
+            1.0,
+            entropy(&q, Unit::Bits),
+            (10.0_f64 / 3.0).log2(),
+            1.0,
+            (5.0_f64 / 3.0).log2(),
+            (1.8 * 3.0_f64.ln() - 5.0_f64.ln()) / LN_2,
+        ];
+        for (got, want) in six.iter().zip(want) {
+            assert!((got - want).abs() < 1e-14, "{got} vs {want}");
+        }
+        assert!(pair_quantities(&p, &Pmf::uniform(3).unwrap(), Unit::Nats).is_err());
     }
 }

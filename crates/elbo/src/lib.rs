@@ -13,8 +13,10 @@
 //! | module | what it holds | notebook |
 //! |---|---|---|
 //! | [`info`] | discrete distributions, entropy, cross-entropy, KL, Jensen–Shannon, total variation | 1 |
+//! | [`kl_fit`] | forward against reverse KL: the best Gaussian for a bimodal mixture by moment matching (forward) and by numerical minimisation (reverse) | 1 |
 //! | [`gaussian`] | diagonal Gaussians: log-density, closed-form KL, reparameterized sampling | 2, 3 |
 //! | [`linear_gaussian`] | the linear-Gaussian latent model: exact evidence, posterior and ELBO; full-covariance Gaussians | 3 |
+//! | [`evidence`] | the evidence of the conjugate isotropic linear-Gaussian model, exactly and by prior or importance sampling, with the estimators' exact relative variances | 2 |
 //! | [`estimators`] | Monte Carlo gradient estimators (pathwise, score function, baselines), quadrature | 2 |
 //! | [`data`] | the IDX (MNIST) reader, splits, batching, binarization | 3 |
 //! | [`vae`] | the ELBO's steps in [`vae::ops`] (forward, backward, fast kernel and tests side by side), the model composed from them, ELBO, IWAE, Adam, training, checkpoints | 3 |
@@ -36,8 +38,10 @@
 pub mod check;
 pub mod data;
 pub mod estimators;
+pub mod evidence;
 pub mod gaussian;
 pub mod info;
+pub mod kl_fit;
 pub mod linear_gaussian;
 pub mod plot;
 pub mod table;

@@ -289,6 +289,7 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
         "nbformat": 4, "nbformat_minor": 5
     });
     std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
+    seed_pool(env, env_vars)?;
     // All at once, so that each kernel holds its own build directory. Two kernels compiling the
     // same dependency at once can trip over evcxr's shared compile cache ("Failed to wrap rustc");
     // a second attempt finds most of it built and the cache settled, and a real compile error
@@ -324,6 +325,36 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
         }
     }
     fail!("pre-building for the kernels failed (see above)");
+}
+
+/// A pool of its own (the grader's, named by `ELBO_KERNEL_POOL`) starts from a copy of the
+/// project's kernel slots where it has none yet: the dependencies are the same crates built with
+/// the same settings, so cargo then rebuilds only the support crate's copy, not polars and the
+/// rest (minutes on a fresh machine). The copies are independent: nothing built in one pool
+/// reaches the other.
+fn seed_pool(env: &Env, env_vars: &[(String, String)]) -> Result<()> {
+    let Some((_, pool)) = env_vars.iter().find(|(k, _)| k == "ELBO_KERNEL_POOL") else {
+        return Ok(());
+    };
+    let base = env.root.join("target/evcxr");
+    for i in 0..crate::lanes::jobs() {
+        let (from, to) = (
+            base.join(format!("kernel-{i}")),
+            base.join(format!("{pool}-{i}")),
+        );
+        if pool != "kernel" && from.join("target").is_dir() && !to.exists() {
+            let tmp = base.join(format!("{pool}-{i}.seeding"));
+            if tmp.exists() {
+                std::fs::remove_dir_all(&tmp)?;
+            }
+            run(std::process::Command::new("cp")
+                .arg("-a")
+                .arg(&from)
+                .arg(&tmp))?;
+            std::fs::rename(&tmp, &to)?;
+        }
+    }
+    Ok(())
 }
 
 /// The MathJax 3 files shipped by the `django-static-mathjax` package (`es5/tex-svg-full.js`,

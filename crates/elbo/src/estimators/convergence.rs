@@ -348,6 +348,53 @@ pub fn descend<F: Objective + ?Sized>(
     Ok(path)
 }
 
+/// The mean of a correlated sequence (the iterates of gradient descent, a Markov chain) with a
+/// standard error by **batch means**: split `values` into `batches` consecutive batches of
+/// equal length b = ⌊n / batches⌋ (a remainder at the end is dropped), average each, and take
+/// the standard error of the overall mean as $s_{\text{batch}}/\sqrt{\text{batches}}$, with
+/// $s_{\text{batch}}$ the sample standard deviation of the batch means. Valid when a batch is
+/// much longer than the sequence's correlation time, so that batch means are nearly independent;
+/// the naive $s/\sqrt n$ would understate the error of a positively correlated sequence.
+///
+/// The returned [`Estimate`] has `mean` the average of the batch means, `std_error` as above,
+/// `n` = batches · b, and `variance` = b · $s_{\text{batch}}^2$ (the asymptotic variance
+/// $\lim n\operatorname{Var}\bar y_n$, the variance of one sample times the integrated
+/// autocorrelation time).
+///
+/// ```
+/// use elbo::estimators::batch_means;
+/// let ys: Vec<f64> = (0..1000).map(|i| if i % 2 == 0 { 1.0 } else { 3.0 }).collect();
+/// let e = batch_means(&ys, 10)?;
+/// assert_eq!(e.mean, 2.0);
+/// assert_eq!(e.std_error, 0.0); // every batch of 100 has mean 2
+/// # Ok::<(), elbo::estimators::EstimatorError>(())
+/// ```
+///
+/// # Errors
+/// [`EstimatorError::Invalid`] for fewer than 2 batches or fewer than 2 values per batch.
+/// NaN or infinite values propagate into the estimate.
+pub fn batch_means(values: &[f64], batches: usize) -> Result<Estimate, EstimatorError> {
+    let invalid = |what, why| EstimatorError::Invalid { what, why };
+    if batches < 2 {
+        return Err(invalid("batches", "at least 2 batches are needed"));
+    }
+    let b = values.len() / batches;
+    if b < 2 {
+        return Err(invalid("values", "each batch needs at least 2 values"));
+    }
+    let mut acc = RunningMean::new();
+    for chunk in values.chunks_exact(b).take(batches) {
+        acc.push(chunk.iter().sum::<f64>() / b as f64);
+    }
+    let e = acc.estimate();
+    Ok(Estimate {
+        mean: e.mean,
+        variance: e.variance * b as f64,
+        std_error: e.std_error,
+        n: (b * batches) as u64,
+    })
+}
+
 /// The central finite difference $\frac{J(\theta + h e_i) - J(\theta - h e_i)}{2h}$ in every
 /// coordinate i: a gradient to check other gradients against (error $O(h^2)$ plus rounding
 /// $O(\epsilon_{\text{mach}}/h)$; $h \approx 10^{-5}$ balances them for smooth J of size 1).

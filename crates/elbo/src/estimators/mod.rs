@@ -48,8 +48,8 @@ pub(crate) mod stream;
 mod ziggurat;
 
 pub use self::convergence::{
-    Descent, MAX_CHECKPOINTS, Trace, central_difference, descend, log_log_slope, log_mean_exp,
-    log_spaced, rms_error, running,
+    Descent, MAX_CHECKPOINTS, Trace, batch_means, central_difference, descend, log_log_slope,
+    log_mean_exp, log_spaced, rms_error, running,
 };
 pub use self::quadrature::GaussHermite;
 pub use self::stream::{MAX_THREADS, RunningMean, Sampling};

@@ -337,3 +337,38 @@ fn helpers_behave_at_the_edges() {
     assert!((log_mean_exp(&[0.0, 2.0_f64.ln()]) - 1.5_f64.ln()).abs() < 1e-15);
     assert!(central_difference(|t: [f64; 1]| t[0], [0.0], 0.0)[0].is_nan());
 }
+
+#[test]
+fn batch_means_standard_error_matches_the_truth_for_iid_and_correlated_sequences() {
+    use crate::rand::SeedableRng;
+    use crate::rand::rngs::SmallRng;
+    use crate::rand_distr::{Distribution, StandardNormal};
+    let mut rng = SmallRng::seed_from_u64(5);
+    let n = 1_000_000;
+    let iid: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let e = batch_means(&iid, 50).unwrap();
+    // se of the mean is 1/√n; with 50 batches the estimate of it is good to about ±10% (1 sd)
+    let truth = 1.0 / (n as f64).sqrt();
+    assert!((e.std_error / truth - 1.0).abs() < 0.4, "{e:?}");
+    assert!(e.mean.abs() < 5.0 * truth);
+    // AR(1) y_t = ρ y_{t−1} + ε_t: Var ȳ ≈ (1/n) · (1/(1−ρ²)) · (1+ρ)/(1−ρ) = 1/(n(1−ρ)²)
+    let rho = 0.9;
+    let mut y = 0.0;
+    let ar: Vec<f64> = (0..n)
+        .map(|_| {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            y = rho * y + e;
+            y
+        })
+        .collect();
+    let e = batch_means(&ar, 50).unwrap();
+    let truth = 1.0 / ((n as f64).sqrt() * (1.0 - rho));
+    assert!((e.std_error / truth - 1.0).abs() < 0.4, "{e:?} vs {truth}");
+    // the naive s/√n would be about √((1−ρ)/(1+ρ)) ≈ 0.23 of the truth
+    let mut all = RunningMean::new();
+    all.extend_from_slice(&ar);
+    let naive = all.estimate().std_error;
+    assert!(naive < 0.4 * truth);
+    assert!(batch_means(&ar, 1).is_err());
+    assert!(batch_means(&ar[..3], 2).is_err());
+}

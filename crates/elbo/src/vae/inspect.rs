@@ -272,11 +272,11 @@ mod tests {
         let plain = pairs.iter().sum::<f64>() / pairs.len() as f64;
         assert!((variety(a.view()).unwrap() - plain).abs() < 1e-9 * plain);
         let near = nearest_sq_dist(a.view(), b.view()).unwrap();
-        for i in 0..7 {
+        for (i, got) in near.iter().enumerate() {
             let plain = (0..9)
                 .map(|j| sq(a.row(i), b.row(j)))
                 .fold(f64::INFINITY, f64::min);
-            assert!((near[i] - plain).abs() < 1e-9 * plain.max(1.0));
+            assert!((got - plain).abs() < 1e-9 * plain.max(1.0));
         }
         assert_eq!(nearest_sq_dist(a.view(), a.view()).unwrap(), vec![0.0; 7]);
         assert!(variety(a.slice(ndarray::s![..1, ..])).is_err());
