@@ -194,12 +194,39 @@ pub fn headline(message: &str) -> String {
         Some(first) if first.starts_with("thread '") && first.contains("panicked at") => {
             lines.get(1)
         }
+        // evcxr's compile errors: the offending line, a caret line under it, then the message
+        // (sometimes prefixed "[E0425] Error: ")
         _ => lines
             .iter()
             .find(|l| l.contains("Error: "))
+            .or_else(|| {
+                lines
+                    .iter()
+                    .any(|l| strip_ansi(l).trim_start().starts_with('^'))
+                    .then(|| lines.last())
+                    .flatten()
+            })
             .or(lines.first()),
     };
     pick.map(|l| l.to_string()).unwrap_or_default()
+}
+
+/// `s` without ANSI colour codes (`ESC [ … m`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub(crate) fn cells(nb: &Value) -> Vec<Value> {
@@ -600,6 +627,8 @@ mod tests {
             "[E0425] Error: cannot find value `x` in this scope"
         );
         assert_eq!(headline("timed out after 30 s"), "timed out after 30 s");
+        let bare = "    f(n)?,\n\u{1b}[91m      ^\u{1b}[0m \u{1b}[94mnot found\u{1b}[0m\ncannot find value `n` in this scope";
+        assert_eq!(headline(bare), "cannot find value `n` in this scope");
     }
 
     #[test]

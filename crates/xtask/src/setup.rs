@@ -289,28 +289,46 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
         "nbformat": 4, "nbformat_minor": 5
     });
     std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
-    seed_pool(env, env_vars)?;
-    // All at once, so that each kernel holds its own build directory. Two kernels compiling the
-    // same dependency at once can trip over evcxr's shared compile cache ("Failed to wrap rustc");
-    // a second attempt finds most of it built and the cache settled, and a real compile error
-    // fails it again.
+    let pool = env_vars
+        .iter()
+        .find(|(k, _)| k == "ELBO_KERNEL_POOL")
+        .map_or("kernel", |(_, v)| v.as_str());
+    let base = env.root.join("target/evcxr");
+    let jobs = crate::lanes::jobs();
+    // A pool of its own (the grader's) starts from copies of the project's kernel slots.
+    if pool != "kernel" {
+        for i in 0..jobs {
+            copy_slot(&base, &format!("kernel-{i}"), &format!("{pool}-{i}"))?;
+        }
+    }
+    let kernel = |i: usize| -> Result<bool> {
+        let run = crate::execute::Run {
+            cwd: Some(cwd.to_path_buf()),
+            env: env_vars.to_vec(),
+            ..Default::default()
+        };
+        let book = crate::execute::Notebook {
+            name: format!("prewarm {}", i + 1),
+            ipynb: scratch.clone(),
+        };
+        let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
+        crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
+    };
+    // One kernel builds first, alone: two kernels compiling the same dependency at once trip over
+    // evcxr's shared compile cache ("Failed to wrap rustc"). Its slot then seeds the others.
+    if !base.join(format!("{pool}-0/target")).is_dir() && !kernel(0)? {
+        fail!("pre-building for the kernels failed (see above)");
+    }
+    for i in 1..jobs {
+        copy_slot(&base, &format!("{pool}-0"), &format!("{pool}-{i}"))?;
+    }
+    // Then all at once, so that each kernel holds its own slot: each brings its slot up to date
+    // (the support crate, if it changed). A second attempt covers a cache race all the same.
     for attempt in 1..=2 {
-        let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..crate::lanes::jobs())
+        let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..jobs)
             .map(|i| -> crate::lanes::Task<'_, Result<bool>> {
-                let (scratch, dir) = (&scratch, &dir);
-                Box::new(move || {
-                    let run = crate::execute::Run {
-                        cwd: Some(cwd.to_path_buf()),
-                        env: env_vars.to_vec(),
-                        ..Default::default()
-                    };
-                    let book = crate::execute::Notebook {
-                        name: format!("prewarm {}", i + 1),
-                        ipynb: scratch.clone(),
-                    };
-                    let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
-                    crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
-                })
+                let kernel = &kernel;
+                Box::new(move || kernel(i))
             })
             .collect();
         let mut all = true;
@@ -327,33 +345,21 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
     fail!("pre-building for the kernels failed (see above)");
 }
 
-/// A pool of its own (the grader's, named by `ELBO_KERNEL_POOL`) starts from a copy of the
-/// project's kernel slots where it has none yet: the dependencies are the same crates built with
-/// the same settings, so cargo then rebuilds only the support crate's copy, not polars and the
-/// rest (minutes on a fresh machine). The copies are independent: nothing built in one pool
-/// reaches the other.
-fn seed_pool(env: &Env, env_vars: &[(String, String)]) -> Result<()> {
-    let Some((_, pool)) = env_vars.iter().find(|(k, _)| k == "ELBO_KERNEL_POOL") else {
+/// Copies the kernel slot `base/from` to `base/to` if `from` has been built and `to` does not
+/// exist: the same crates built with the same settings, so cargo in the copy rebuilds only what
+/// differs (the support crate's copy, for the grader), not polars and the rest. The copies are
+/// independent afterwards: nothing built in one reaches the other.
+fn copy_slot(base: &Path, from: &str, to: &str) -> Result<()> {
+    let (from, to) = (base.join(from), base.join(to));
+    if !from.join("target").is_dir() || to.exists() {
         return Ok(());
-    };
-    let base = env.root.join("target/evcxr");
-    for i in 0..crate::lanes::jobs() {
-        let (from, to) = (
-            base.join(format!("kernel-{i}")),
-            base.join(format!("{pool}-{i}")),
-        );
-        if pool != "kernel" && from.join("target").is_dir() && !to.exists() {
-            let tmp = base.join(format!("{pool}-{i}.seeding"));
-            if tmp.exists() {
-                std::fs::remove_dir_all(&tmp)?;
-            }
-            run(std::process::Command::new("cp")
-                .arg("-a")
-                .arg(&from)
-                .arg(&tmp))?;
-            std::fs::rename(&tmp, &to)?;
-        }
     }
+    let tmp = to.with_extension("copying");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    run(Command::new("cp").arg("-a").arg(&from).arg(&tmp))?;
+    std::fs::rename(&tmp, &to)?;
     Ok(())
 }
 
