@@ -132,13 +132,16 @@ fn ensure_evcxr() -> Result<()> {
             println!("setup: evcxr_jupyter {v} present ({})", p.display());
             return Ok(());
         }
+        (None, Some(v)) => {
+            println!("setup: cargo lists evcxr_jupyter {v}, but its program is missing")
+        }
         (_, Some(v)) => {
             println!("setup: evcxr_jupyter {v} is installed; the notebooks need {EVCXR_VERSION}")
         }
         _ => println!("setup: evcxr_jupyter not installed"),
     }
     println!(
-        "setup: cargo install evcxr_jupyter --version {EVCXR_VERSION} --locked (about 5 minutes on 2 cores)"
+        "setup: cargo install evcxr_jupyter --version {EVCXR_VERSION} --locked (about 8 minutes on 2 cores)"
     );
     run(Command::new("cargo").args([
         "install",
