@@ -183,13 +183,14 @@ impl IsotropicModel {
 /// [`EvidenceError::BadParameter`] unless $c > 1/\sqrt2$ (below it the variance is infinite) and
 /// finite, and K ≥ 1.
 pub fn importance_relative_variance(c: f64, d: usize, k: usize) -> Result<f64, EvidenceError> {
-    if !(c.is_finite() && 2.0 * c * c > 1.0) {
+    if !(c.is_finite() && c > 0.0 && 2.0 * c * c > 1.0) {
         return Err(bad("c", c, "finite and > 1/√2"));
     }
     if k == 0 {
         return Err(bad("K", 0.0, "≥ 1"));
     }
-    let log_rho = 2.0 * c.ln() - 0.5 * (2.0 * c * c - 1.0).ln();
+    // ln ρ = 2 ln c − ½ ln(2c² − 1), written without forming 2c² (which overflows for large c)
+    let log_rho = c.ln() - 0.5 * std::f64::consts::LN_2 - 0.5 * (-0.5 / (c * c)).ln_1p();
     Ok((d as f64 * log_rho).exp_m1() / k as f64)
 }
 

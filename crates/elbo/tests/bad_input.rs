@@ -1,5 +1,5 @@
 //! Issue 13, "bad input gets a clear answer, every time", for `plot`, `table`, `check`,
-//! `gaussian`, `info`, `estimators` and `data`'s data sets: one test per failure class the issue found (hang,
+//! `gaussian`, `info`, `estimators`, `kl_fit`, `evidence` and `data`'s data sets: one test per failure class the issue found (hang,
 //! panic, silently wrong value, misleading error, memory), then property tests over the public
 //! constructors and entry points. Every property asserts "Ok with a finite or documented value,
 //! or a typed error" and runs the call under `catch_unwind`, so a panic fails the property with
@@ -11,8 +11,10 @@ use elbo::estimators::{
     self, Estimator, EstimatorError, Gaussian as G1, Sampling, Square, log_log_slope, log_mean_exp,
     log_spaced,
 };
+use elbo::evidence::{IsotropicModel, error_summary, importance_relative_variance};
 use elbo::gaussian::{DiagGaussian, Gaussian, GaussianError, normal_pdf};
 use elbo::info::{self, Pmf, PmfError, Unit};
+use elbo::kl_fit::Mixture;
 use elbo::ndarray::{Array1, Array2};
 use elbo::plot::{Chart, PlotError, image_grid};
 use elbo::polars::prelude::*;
@@ -529,5 +531,45 @@ proptest! {
             Err(DatasetError::Size { .. }) => prop_assert!(labels == rows && h.checked_mul(w) != Some(cols)),
             Err(DatasetError::Pixel { value, .. }) => prop_assert!(!(0.0..=1.0).contains(&value)),
         }
+    }
+
+    #[test]
+    fn mixtures_and_their_fits_are_valid_or_refused(
+        w in wild_vec(4), m in wild_vec(4), sd in wild_vec(4), n in 0usize..2_000, seed in any::<u64>(),
+    ) {
+        if let Ok(mix) = no_panic("Mixture::new", || Mixture::new(&w, &m, &sd)) {
+            prop_assert!(mix.weights().iter().all(|w| w.is_finite() && *w >= 0.0));
+            if let Ok(q) = no_panic("moment_match", || mix.moment_match()) {
+                prop_assert!(q.mean().is_finite() && q.std_dev() > 0.0);
+            }
+            if let Ok(xs) = no_panic("sample", || mix.sample(n, seed)) {
+                prop_assert!(xs.len() == n && xs.iter().all(|x| x.is_finite()));
+            }
+            if let Ok(fits) = no_panic("fit_reverse_kl_from_modes", || mix.fit_reverse_kl_from_modes()) {
+                for f in fits {
+                    prop_assert!(f.q.mean().is_finite() && f.q.std_dev() > 0.0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn evidence_models_are_valid_or_refused(
+        a in wild(), s in wild(), d in 0usize..64, c in wild(), k in 0usize..100, x in wild_vec(8),
+    ) {
+        if let Ok(model) = no_panic("IsotropicModel::new", || IsotropicModel::new(a, s)) {
+            let x = Array1::from(x.clone());
+            if let Ok(l) = no_panic("log_evidence", || model.log_evidence(x.view())) {
+                prop_assert!(l.is_finite() || l == f64::NEG_INFINITY, "{l}");
+            }
+            let _ = no_panic("posterior", || model.posterior(x.view()));
+            if let Ok(obs) = no_panic("observation", || model.observation(d, 1)) {
+                prop_assert!(obs.len() == d && obs.iter().all(|v| v.is_finite()));
+            }
+        }
+        if let Ok(v) = no_panic("importance_relative_variance", || importance_relative_variance(c, d, k)) {
+            prop_assert!(v >= 0.0, "{v}");
+        }
+        let _ = no_panic("error_summary", || error_summary(x.as_slice(), c));
     }
 }
