@@ -353,16 +353,23 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
 /// differs (the support crate's copy, for the grader), not polars and the rest. The copies are
 /// independent afterwards: nothing built in one reaches the other.
 fn copy_slot(base: &Path, from: &str, to: &str) -> Result<()> {
-    let (from, to) = (base.join(from), base.join(to));
+    copy_build_dir(&base.join(from), &base.join(to))
+}
+
+/// [`copy_slot`] between any two kernel build directories.
+pub fn copy_build_dir(from: &Path, to: &Path) -> Result<()> {
     if !from.join("target").is_dir() || to.exists() {
         return Ok(());
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
     }
     let tmp = to.with_extension("copying");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)?;
     }
-    run(Command::new("cp").arg("-a").arg(&from).arg(&tmp))?;
-    std::fs::rename(&tmp, &to)?;
+    run(Command::new("cp").arg("-a").arg(from).arg(&tmp))?;
+    std::fs::rename(&tmp, to)?;
     Ok(())
 }
 
