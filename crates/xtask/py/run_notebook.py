@@ -16,6 +16,7 @@ cell finished, so once `execute_cell` returns, everything the cell wrote to stde
 the runner reads what was appended, adds it to the cell as a stderr output, and judges the cell.
 """
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -76,8 +77,19 @@ def restart_and_replay(client, nb, stderr_file, hung, passed_cells):
     """A cell that never ends leaves the kernel busy: restart it, redirect its stderr again and
     re-execute, in order, the cells before `hung` that had passed (their outputs are those of the
     replay). Returns an error message if the replay failed."""
-    run_sync(ensure_async)(client.km.restart_kernel(now=True))
-    run_sync(ensure_async)(client.kc.wait_for_ready(timeout=120))
+    # jupyter_client's own wait_for_ready(timeout=…) was seen waiting forever after a restart:
+    # bound it from outside, and try a second restart before giving up.
+    async def restart():
+        await ensure_async(client.km.restart_kernel(now=True))
+        await asyncio.wait_for(ensure_async(client.kc.wait_for_ready(timeout=120)), timeout=150)
+
+    for attempt in (1, 2):
+        try:
+            run_sync(restart)()
+            break
+        except (asyncio.TimeoutError, RuntimeError) as e:
+            if attempt == 2:
+                raise RuntimeError(f"the kernel did not come back after a restart: {e!r}") from e
     problem = capture_stderr(client, nb, stderr_file)
     if problem:
         return problem
