@@ -20,6 +20,11 @@ students' code never builds in the instructors').
 
 Every kernel builds with the settings of `kernel-cargo-config.toml` (beside this file), copied to
 `target/evcxr/.cargo/config.toml`, where cargo finds it above each slot.
+
+Every kernel builds the pinned versions: the project's `Cargo.lock` is copied into the slot before
+evcxr starts. Without it, cargo resolves the kernel's dependencies afresh against the live
+crates.io index whenever a slot's lock lacks them (a kernel without `:dep` empties it): network
+access at run time, versions other than those `cargo test` tested, and a rebuild of everything.
 """
 import fcntl
 import os
@@ -40,6 +45,20 @@ def install_build_settings(base):
         tmp = config.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(want)
         os.replace(tmp, config)
+
+
+def pin_versions(root, slot):
+    """Writes the pinned versions (the project's lock, or the packaged support crate's in the
+    student bundle) as the slot's `Cargo.lock`; cargo adds the kernel's own crate to it."""
+    for lock in (root / "Cargo.lock", root / "crates" / "elbo" / "Cargo.lock"):
+        if lock.is_file():
+            want = lock.read_bytes()
+            dest = slot / "Cargo.lock"
+            if not dest.exists() or dest.read_bytes() != want:
+                tmp = slot / f"Cargo.lock.{os.getpid()}.tmp"
+                tmp.write_bytes(want)
+                os.replace(tmp, dest)
+            return
 
 
 def slot_dir(base, pool):
@@ -84,6 +103,7 @@ def main():
         slot.mkdir()
     else:
         slot = slot_dir(base, pool)
+    pin_versions(root, slot)
     env["EVCXR_TMPDIR"] = str(slot)
     os.execvpe(evcxr, [evcxr, *rest], env)
 

@@ -16,7 +16,6 @@ cell finished, so once `execute_cell` returns, everything the cell wrote to stde
 the runner reads what was appended, adds it to the cell as a stderr output, and judges the cell.
 """
 import argparse
-import asyncio
 import json
 import os
 import re
@@ -26,7 +25,6 @@ import time
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import ensure_async, run_sync
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -77,19 +75,21 @@ def restart_and_replay(client, nb, stderr_file, hung, passed_cells):
     """A cell that never ends leaves the kernel busy: restart it, redirect its stderr again and
     re-execute, in order, the cells before `hung` that had passed (their outputs are those of the
     replay). Returns an error message if the replay failed."""
-    # jupyter_client's own wait_for_ready(timeout=…) was seen waiting forever after a restart:
-    # bound it from outside, and try a second restart before giving up.
-    async def restart():
-        await ensure_async(client.km.restart_kernel(now=True))
-        await asyncio.wait_for(ensure_async(client.kc.wait_for_ready(timeout=120)), timeout=150)
-
-    for attempt in (1, 2):
-        try:
-            run_sync(restart)()
-            break
-        except (asyncio.TimeoutError, RuntimeError) as e:
-            if attempt == 2:
-                raise RuntimeError(f"the kernel did not come back after a restart: {e!r}") from e
+    # A new kernel with a new client, exactly as at the start. Restarting the old kernel under the
+    # old client (`km.restart_kernel`) left that client's sockets unable to reach the new kernel:
+    # its `wait_for_ready` was seen waiting forever while the kernel sat idle.
+    # The old kernel is busy for good: kill it rather than ask it to shut down.
+    graceful, client.shutdown_kernel = client.shutdown_kernel, "immediate"
+    try:
+        client._cleanup_kernel()
+    except RuntimeError as e:
+        if "No kernel is running" not in str(e):
+            raise
+    finally:
+        client.shutdown_kernel = graceful
+    client.km = client.create_kernel_manager()
+    client.start_new_kernel()
+    client.start_new_kernel_client()
     problem = capture_stderr(client, nb, stderr_file)
     if problem:
         return problem

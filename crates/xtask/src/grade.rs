@@ -149,9 +149,13 @@ pub fn score(student: &str, a: &Assignment, executed: &Value, outcome: &Outcome)
                 .cells
                 .iter()
                 .filter(|c| {
+                    // Cell 0 is the kernel itself (it did not start, or not again after a
+                    // restart): that fails every part.
                     c.failure.is_some()
-                        && parts.get(c.cell as usize - 1).cloned().flatten().as_deref()
-                            == Some(part)
+                        && match (c.cell as usize).checked_sub(1) {
+                            None => true,
+                            Some(i) => parts.get(i).cloned().flatten().as_deref() == Some(part),
+                        }
                 })
                 .map(|c| c.message())
                 .collect();
@@ -733,6 +737,16 @@ mod tests {
         );
         assert_eq!((rows[0].passed, rows[0].status), (0, Status::Unfinished));
         assert_eq!(rows[1].status, Status::Ok);
+        // the kernel itself failing (cell 0: it did not come back after a restart) fails every
+        // part with its message, and scoring does not fall over
+        let rows = score(
+            "s",
+            &a,
+            &student,
+            &outcome(&[(0, "RuntimeError: the kernel did not start")]),
+        );
+        assert!(rows.iter().all(|r| r.status == Status::Failed
+            && r.first_failure.contains("the kernel did not start")));
     }
 
     #[test]
