@@ -1,7 +1,7 @@
 //! The support crate as a standalone package, and the student bundle built from it.
 
 use crate::setup::Env;
-use crate::util::{Result, fail, run};
+use crate::util::{Result, fail, mirror, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -57,12 +57,16 @@ pub fn standalone_elbo(env: &Env) -> Result<PathBuf> {
 /// handouts, the support crate as a standalone package, the data, the kernel launcher with its
 /// build settings, `setup.sh`, `lab.sh` and a README — no solution notebook and no solution text
 /// (a handout keeps only the question, the set-up, the hints and the checks). Returns the archive.
+///
+/// The tree is brought up to date rather than rewritten (only changed files are written), so a
+/// file keeps its modification time, in the tree and in the archive, until its content changes:
+/// a kernel that built the unpacked support crate before rebuilds exactly what changed.
 pub fn write(env: &Env, out: &Path) -> Result<PathBuf> {
     let tree = out.join("elbo-student");
-    if tree.exists() {
-        std::fs::remove_dir_all(&tree)?;
-    }
     let nb_dir = tree.join("notebooks");
+    if nb_dir.exists() {
+        std::fs::remove_dir_all(&nb_dir)?;
+    }
     std::fs::create_dir_all(&nb_dir)?;
     for nb in crate::execute::notebooks(&env.root.join("notebooks"), None)? {
         let handout = nb_dir.join(format!("{}.ipynb", nb.name));
@@ -70,8 +74,8 @@ pub fn write(env: &Env, out: &Path) -> Result<PathBuf> {
             std::fs::remove_file(&handout)?;
         }
     }
-    copy_tree(&standalone_elbo(env)?, &tree.join("crates/elbo"))?;
-    copy_tree(&env.root.join("data"), &tree.join("data"))?;
+    mirror(&standalone_elbo(env)?, &tree.join("crates/elbo"))?;
+    mirror(&env.root.join("data"), &tree.join("data"))?;
     let tools = tree.join("tools");
     std::fs::create_dir_all(&tools)?;
     let py = env.root.join("crates/xtask/py");
@@ -96,25 +100,23 @@ pub fn write(env: &Env, out: &Path) -> Result<PathBuf> {
     Ok(archive)
 }
 
-fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
-    std::fs::create_dir_all(dst)?;
-    for e in std::fs::read_dir(src)?.flatten() {
-        let (s, d) = (e.path(), dst.join(e.file_name()));
-        if s.is_dir() {
-            copy_tree(&s, &d)?;
-        } else {
-            std::fs::copy(&s, &d)?;
-        }
-    }
-    Ok(())
-}
-
 /// The bundle as a student gets it: unpacked into an empty folder, `setup.sh` run, and each
 /// handout executed with the bundle's own kernel up to its first stub, which must stop as
 /// unfinished (and nothing before it fail). Also: no file of the bundle holds a solution cell.
 /// Returns the problems found.
 pub fn check(env: &Env, archive: &Path, scratch: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
+    // The bundle's kernel build directory outlives the unpacked folder (the same path each time,
+    // and files that keep their modification times until they change, see `write`): this test
+    // checks what the handouts do, not how long a student's first, cold build takes.
+    let slot = scratch.join("elbo-student/target/evcxr/kernel-0");
+    let kept = scratch.with_file_name("bundle-kernel-0");
+    if slot.join("target").is_dir() {
+        if kept.exists() {
+            std::fs::remove_dir_all(&kept)?;
+        }
+        std::fs::rename(&slot, &kept)?;
+    }
     if scratch.exists() {
         std::fs::remove_dir_all(scratch)?;
     }
@@ -143,13 +145,14 @@ pub fn check(env: &Env, archive: &Path, scratch: &Path) -> Result<Vec<String>> {
         ));
         return Ok(problems);
     }
-    // The bundle's first kernel slot starts as a copy of the project's (the same crates built with
-    // the same settings): this test checks what the handouts do, not how long a student's first,
-    // cold build takes, and the copy saves minutes of compiling polars again.
-    crate::setup::copy_build_dir(
-        &env.root.join("target/evcxr/kernel-0"),
-        &root.join("target/evcxr/kernel-0"),
-    )?;
+    // Its first time, the slot starts as a copy of the project's (the same crates built with the
+    // same settings), which saves minutes of compiling polars again.
+    if kept.join("target").is_dir() {
+        std::fs::create_dir_all(slot.parent().expect("slot's parent"))?;
+        std::fs::rename(&kept, &slot)?;
+    } else {
+        crate::prewarm::copy_build_dir(&env.root.join("target/evcxr/kernel-0"), &slot)?;
+    }
     for nb in crate::execute::notebooks(&root.join("notebooks"), None)? {
         let text = std::fs::read_to_string(&nb.ipynb)?;
         if text.contains("\"solution\"") && !text.contains("todo!(") {

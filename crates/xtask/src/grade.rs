@@ -360,48 +360,31 @@ fn whole(student: &str, a: &Assignment, status: Status, why: &str) -> Vec<Row> {
         .collect()
 }
 
-/// Makes `dst` hold exactly the files of `src`, rewriting only files whose content differs (so a
-/// file a student's code changed is restored, and cargo rebuilds exactly what was touched).
-fn mirror(src: &Path, dst: &Path) -> Result<()> {
-    std::fs::create_dir_all(dst)?;
-    for e in std::fs::read_dir(dst)?.flatten() {
-        if !src.join(e.file_name()).exists() {
-            let p = e.path();
-            if p.is_dir() {
-                std::fs::remove_dir_all(&p)?;
-            } else {
-                std::fs::remove_file(&p)?;
-            }
-        }
-    }
-    for e in std::fs::read_dir(src)?.flatten() {
-        let (s, d) = (e.path(), dst.join(e.file_name()));
-        if s.is_dir() {
-            mirror(&s, &d)?;
-        } else if std::fs::read(&s).ok() != std::fs::read(&d).ok() {
-            std::fs::copy(&s, &d)?;
-        }
-    }
-    Ok(())
-}
-
 /// The scratch area: the support crate as a standalone package (`cargo package`) and the data.
 fn prepare_work(env: &Env, work: &Path) -> Result<()> {
     let crate_dir = crate::bundle::standalone_elbo(env)?;
-    mirror(&crate_dir, &work.join("crates/elbo"))?;
-    mirror(&env.root.join("data"), &work.join("data"))
+    crate::util::mirror(&crate_dir, &work.join("crates/elbo"))?;
+    crate::util::mirror(&env.root.join("data"), &work.join("data"))
 }
 
 /// Names of the scratch area's shared folders, which no student folder may take.
-const RESERVED: &[&str] = &["crates", "data", "handouts", ".prewarm"];
+pub const RESERVED: &[&str] = &["crates", "data", "handouts", ".prewarm"];
 
 pub fn run(submissions: &Path, out: &Path, timeout: u64) -> Result<bool> {
     let env = ensure()?;
-    grade(&env, submissions, out, timeout).map(|_| true)
+    grade(&env, submissions, out, timeout, crate::lanes::jobs()).map(|_| true)
 }
 
 /// Grades `submissions` into `out`; returns the rows written.
-pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<Vec<Row>> {
+/// Students are graded `lanes` at a time, the largest submissions first (more cells, longer
+/// runs: the lanes end together); rows come back in the students' alphabetical order.
+pub fn grade(
+    env: &Env,
+    submissions: &Path,
+    out: &Path,
+    timeout: u64,
+    lanes: usize,
+) -> Result<Vec<Row>> {
     let start = Instant::now();
     let env = env.clone();
     if !submissions.is_dir() {
@@ -419,8 +402,8 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
         .filter(|p| p.is_dir())
         .collect();
     students.sort();
-    println!(
-        "grade: {} students × {} notebooks ({}), fast mode, {timeout} s per cell",
+    crate::util::say(&format!(
+        "grade: {} students × {} notebooks ({}), fast mode, {timeout} s per cell\n",
         students.len(),
         assignments.len(),
         assignments
@@ -428,8 +411,10 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
             .map(|a| a.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ));
     let mut tasks: Vec<crate::lanes::Task<'_, Result<Vec<Row>>>> = Vec::new();
+    // What each task costs, roughly: the size of the notebook it runs (0 for a row without a run).
+    let mut costs: Vec<u64> = Vec::new();
     for dir in &students {
         let student = dir
             .file_name()
@@ -438,6 +423,7 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
             .into_owned();
         // The scratch area keeps the shared crate and data beside the students' folders.
         if RESERVED.contains(&student.as_str()) {
+            costs.push(0);
             tasks.push(Box::new(move || {
                 Ok(vec![Row {
                     student: student.clone(),
@@ -457,6 +443,7 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
         for a in &assignments {
             let (env, work, student) = (&env, &work, student.clone());
             let file = dir.join(format!("{}.ipynb", a.name));
+            costs.push(std::fs::metadata(&file).map_or(0, |m| m.len()));
             tasks.push(Box::new(move || {
                 grade_one(env, work, &student, a, &file, timeout)
             }));
@@ -474,6 +461,7 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
         extra.sort();
         for f in extra {
             let student = student.clone();
+            costs.push(0);
             tasks.push(Box::new(move || {
                 Ok(vec![Row {
                     student,
@@ -492,16 +480,28 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
     prepare_work(&env, &work)?;
     let warm = work.join(".prewarm");
     std::fs::create_dir_all(&warm)?;
-    println!("grade: building the support crate for the grading kernels");
-    crate::setup::prewarm_pool(&env, &warm, &[("ELBO_KERNEL_POOL".into(), "grade".into())])?;
-    let mut rows = Vec::new();
-    for r in crate::lanes::run(tasks) {
-        rows.extend(r?);
+    crate::util::say("grade: building the support crate for the grading kernels\n");
+    crate::prewarm::prewarm_pool(&env, &warm, &[("ELBO_KERNEL_POOL".into(), "grade".into())])?;
+    // The largest notebooks first (more cells, longer runs), so that the lanes end together;
+    // the rows keep the order of the task list (students alphabetically).
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(costs[i]));
+    let mut pending: Vec<Option<crate::lanes::Task<'_, Result<Vec<Row>>>>> =
+        tasks.into_iter().map(Some).collect();
+    let ordered: Vec<_> = order
+        .iter()
+        .map(|&i| pending[i].take().expect("each task once"))
+        .collect();
+    let mut results: Vec<(usize, Vec<Row>)> = Vec::new();
+    for (&i, r) in order.iter().zip(crate::lanes::run_on(ordered, lanes)) {
+        results.push((i, r?));
     }
+    results.sort_by_key(|(i, _)| *i);
+    let rows: Vec<Row> = results.into_iter().flat_map(|(_, r)| r).collect();
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("grades.csv"), crate::grade_report::csv(&rows))?;
     std::fs::write(out.join("grades.html"), crate::grade_report::html(&rows))?;
-    println!();
+    crate::util::say("\n");
     for dir in &students {
         let s = dir.file_name().unwrap_or_default().to_string_lossy();
         let mine: Vec<&Row> = rows.iter().filter(|r| r.student == s).collect();
@@ -510,14 +510,16 @@ pub fn grade(env: &Env, submissions: &Path, out: &Path, timeout: u64) -> Result<
             .fold((0, 0), |(p, t), r| (p + r.passed, t + r.total));
         let ok = mine.iter().filter(|r| r.status == Status::Ok).count();
         let parts = mine.iter().filter(|r| r.part != "-").count();
-        println!("{s}: {p}/{t} checks, {ok}/{parts} parts complete");
+        crate::util::say(&format!(
+            "{s}: {p}/{t} checks, {ok}/{parts} parts complete\n"
+        ));
     }
-    println!(
-        "grade: wrote {} and {} in {}",
+    crate::util::say(&format!(
+        "grade: wrote {} and {} in {}\n",
         out.join("grades.csv").display(),
         out.join("grades.html").display(),
         secs(start.elapsed().as_secs_f64())
-    );
+    ));
     Ok(rows)
 }
 
@@ -745,8 +747,10 @@ mod tests {
             &student,
             &outcome(&[(0, "RuntimeError: the kernel did not start")]),
         );
-        assert!(rows.iter().all(|r| r.status == Status::Failed
-            && r.first_failure.contains("the kernel did not start")));
+        assert!(
+            rows.iter().all(|r| r.status == Status::Failed
+                && r.first_failure.contains("the kernel did not start"))
+        );
     }
 
     #[test]

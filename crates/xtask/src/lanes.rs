@@ -16,11 +16,16 @@ pub fn jobs() -> usize {
 /// Runs `tasks` on [`jobs`] threads, taking them in list order (put the longest first), printing
 /// each task's report as it ends; returns the results in list order.
 pub fn run<T: Send>(tasks: Vec<Task<'_, T>>) -> Vec<T> {
+    run_on(tasks, jobs())
+}
+
+/// [`run`] on `lanes` threads (at least one), e.g. one when the caller is itself one of the lanes.
+pub fn run_on<T: Send>(tasks: Vec<Task<'_, T>>, lanes: usize) -> Vec<T> {
     let n = tasks.len();
     let queue = std::sync::Mutex::new(tasks.into_iter().enumerate());
     let results = std::sync::Mutex::new((0..n).map(|_| None).collect::<Vec<Option<T>>>());
     std::thread::scope(|scope| {
-        for _ in 0..jobs().min(n.max(1)) {
+        for _ in 0..lanes.max(1).min(n.max(1)) {
             scope.spawn(|| {
                 loop {
                     let next = queue.lock().expect("queue").next();

@@ -10,6 +10,7 @@ mod grade_check;
 mod grade_report;
 mod handout;
 mod lanes;
+mod prewarm;
 mod render;
 mod selftest;
 mod setup;

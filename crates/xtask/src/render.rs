@@ -22,28 +22,50 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         std::fs::remove_dir_all(&tmp)?;
     }
     std::fs::create_dir_all(&tmp)?;
+    let jobs = crate::lanes::jobs();
     println!(
-        "render: executing {} notebooks in fresh kernels (full configuration)",
+        "render: executing {} notebooks in fresh kernels (full configuration), {jobs} at a time",
         nbs.len()
     );
+    // Every kernel's build directory ready first: two kernels must not build the dependencies
+    // side by side (evcxr's shared compile cache), and none of it is a notebook's time.
+    crate::prewarm::prewarm(&env)?;
+    // Longest first (the VAE), so the lanes end together. What a notebook prints does not
+    // depend on what runs beside it: every random routine is seeded, training runs a fixed
+    // number of epochs, and the results are the same for any number of threads.
+    let tasks: Vec<crate::lanes::Task<'_, Result<crate::execute::Outcome>>> = nbs
+        .iter()
+        .rev()
+        .map(
+            |nb| -> crate::lanes::Task<'_, Result<crate::execute::Outcome>> {
+                let (env, tmp) = (&env, &tmp);
+                Box::new(move || {
+                    execute(
+                        env,
+                        nb,
+                        &tmp.join(format!("{}.ipynb", nb.name)),
+                        &Run::default(),
+                        "render:",
+                    )
+                })
+            },
+        )
+        .collect();
     let mut outcomes = Vec::new();
-    for (i, nb) in nbs.iter().enumerate() {
-        let label = format!("[{}/{}]", i + 1, nbs.len());
-        let out = execute(
-            &env,
-            nb,
-            &tmp.join(format!("{}.ipynb", nb.name)),
-            &Run::default(),
-            &label,
-        )?;
+    let mut failed = Vec::new();
+    for out in crate::lanes::run(tasks).into_iter().rev() {
+        let out = out?;
         if !out.passed() {
-            std::fs::remove_dir_all(&tmp)?;
-            fail!(
-                "render: {} failed; the previous site/ is left as it was",
-                nb.name
-            );
+            failed.push(out.name.clone());
         }
         outcomes.push(out);
+    }
+    if !failed.is_empty() {
+        std::fs::remove_dir_all(&tmp)?;
+        fail!(
+            "render: {} failed; the previous site/ is left as it was",
+            failed.join(", ")
+        );
     }
     let names: Vec<String> = outcomes.iter().map(|o| o.name.clone()).collect();
     for n in &names {

@@ -88,7 +88,7 @@ pub fn run_setup(env: &Env, prewarm_kernels: bool) -> Result<()> {
     ensure_venv(env)?;
     ensure_kernel(env)?;
     if prewarm_kernels {
-        prewarm(env)?;
+        crate::prewarm::prewarm(env)?;
     }
     println!(
         "setup: done — `cargo xtask render` executes and exports the notebooks, `cargo xtask lab` opens them"
@@ -264,112 +264,6 @@ fn ensure_kernel(env: &Env) -> Result<()> {
     } else {
         println!("setup: Rust kernel registered");
     }
-    Ok(())
-}
-
-/// Builds the support crate and its dependencies for the kernels: executes a notebook made of the
-/// notebooks' first cell in as many build directories of the kernel pool as `test` runs kernels
-/// at once, so the next kernels' first cells find everything compiled.
-pub fn prewarm(env: &Env) -> Result<()> {
-    let nb_dir = env.root.join("notebooks");
-    println!(
-        "setup: pre-building the support crate and its dependencies for the kernels ({} build directories, as many as `test` runs kernels at once)",
-        crate::lanes::jobs()
-    );
-    prewarm_pool(env, &nb_dir, &[])
-}
-
-/// [`prewarm`] for the kernels started in `cwd` with `env_vars` (e.g. the grader's own pool).
-pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Result<()> {
-    let first = crate::execute::first_code_cell(&env.root.join("notebooks/00-tour.ipynb"))?;
-    let dir = env.root.join("target/xtask");
-    std::fs::create_dir_all(&dir)?;
-    let scratch = dir.join("prewarm.ipynb");
-    let nb = serde_json::json!({
-        "cells": [{"cell_type": "code", "execution_count": null, "id": "prewarm",
-                   "metadata": {}, "outputs": [], "source": first}],
-        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5
-    });
-    std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
-    let pool = env_vars
-        .iter()
-        .find(|(k, _)| k == "ELBO_KERNEL_POOL")
-        .map_or("kernel", |(_, v)| v.as_str());
-    let base = env.root.join("target/evcxr");
-    let jobs = crate::lanes::jobs();
-    // A pool of its own (the grader's) starts from copies of the project's kernel slots.
-    if pool != "kernel" {
-        for i in 0..jobs {
-            copy_slot(&base, &format!("kernel-{i}"), &format!("{pool}-{i}"))?;
-        }
-    }
-    let kernel = |i: usize| -> Result<bool> {
-        let run = crate::execute::Run {
-            cwd: Some(cwd.to_path_buf()),
-            env: env_vars.to_vec(),
-            ..Default::default()
-        };
-        let book = crate::execute::Notebook {
-            name: format!("prewarm {}", i + 1),
-            ipynb: scratch.clone(),
-        };
-        let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
-        crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
-    };
-    // One kernel builds first, alone: two kernels compiling the same dependency at once trip over
-    // evcxr's shared compile cache ("Failed to wrap rustc"). Its slot then seeds the others.
-    if !base.join(format!("{pool}-0/target")).is_dir() && !kernel(0)? {
-        fail!("pre-building for the kernels failed (see above)");
-    }
-    for i in 1..jobs {
-        copy_slot(&base, &format!("{pool}-0"), &format!("{pool}-{i}"))?;
-    }
-    // Then all at once, so that each kernel holds its own slot: each brings its slot up to date
-    // (the support crate, if it changed). A second attempt covers a cache race all the same.
-    for attempt in 1..=2 {
-        let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..jobs)
-            .map(|i| -> crate::lanes::Task<'_, Result<bool>> {
-                let kernel = &kernel;
-                Box::new(move || kernel(i))
-            })
-            .collect();
-        let mut all = true;
-        for ok in crate::lanes::run(tasks) {
-            all &= ok?;
-        }
-        if all {
-            return Ok(());
-        }
-        if attempt == 1 {
-            println!("  build: retrying once (see above)");
-        }
-    }
-    fail!("pre-building for the kernels failed (see above)");
-}
-
-/// Copies the kernel slot `base/from` to `base/to` if `from` has been built and `to` does not
-/// exist: the same crates built with the same settings, so cargo in the copy rebuilds only what
-/// differs (the support crate's copy, for the grader), not polars and the rest. The copies are
-/// independent afterwards: nothing built in one reaches the other.
-fn copy_slot(base: &Path, from: &str, to: &str) -> Result<()> {
-    copy_build_dir(&base.join(from), &base.join(to))
-}
-
-/// [`copy_slot`] between any two kernel build directories.
-pub fn copy_build_dir(from: &Path, to: &Path) -> Result<()> {
-    if !from.join("target").is_dir() || to.exists() {
-        return Ok(());
-    }
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = to.with_extension("copying");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
-    }
-    run(Command::new("cp").arg("-a").arg(from).arg(&tmp))?;
-    std::fs::rename(&tmp, to)?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub fn run() -> Result<()> {
     let nbs = notebooks(&nb_dir, None)?;
 
     println!("bench startup: warming the kernels' build directory (one run of the set-up cell)");
-    crate::setup::prewarm(&env)?;
+    crate::prewarm::prewarm(&env)?;
 
     println!("bench startup: every notebook in a fresh kernel (fast mode)");
     let mut firsts = Vec::new();

@@ -116,15 +116,22 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
     );
     // Every lane's build directory warm before the clock of any cell starts (and the image's
     // build step, `setup --prewarm`, exercised).
-    crate::setup::prewarm(&env)?;
+    crate::prewarm::prewarm(&env)?;
+    if opts.only.is_none() {
+        crate::prewarm::seed_pool(&env, "grade")?;
+    }
+    // The grading test reads the notebooks' and handouts' runs: it waits for them.
+    let notebooks_done = Countdown::new(nbs.len());
     let passed = std::sync::Mutex::new(Vec::new());
     let mut tasks: Vec<Task<'_>> = Vec::new();
     // Longest first, so the two lanes end together.
     for nb in nbs.iter().rev() {
-        let (env, out_dir, student_dir, passed) = (&env, &out_dir, &student_dir, &passed);
+        let (env, out_dir, student_dir, passed, notebooks_done) =
+            (&env, &out_dir, &student_dir, &passed, &notebooks_done);
         tasks.push((
             nb.name.clone(),
             Box::new(move || {
+                let _done = notebooks_done.on_drop();
                 let run = Run {
                     fast: true,
                     ..Run::default()
@@ -158,6 +165,38 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
                     ));
                 }
                 Ok(records)
+            }),
+        ));
+    }
+    if opts.only.is_none() {
+        let (env, notebooks_done) = (&env, &notebooks_done);
+        tasks.push((
+            "grading".into(),
+            Box::new(move || {
+                notebooks_done.wait();
+                crate::util::say("grading: solutions full marks, handouts 0 on stubbed parts, a crafted class graded as expected\n");
+                let problems = crate::grade_check::self_test(env)?;
+                for p in &problems {
+                    crate::util::say(&format!("  {p}\n"));
+                }
+                Ok(vec![(problems.is_empty(), format!("grading: {}", problems.join("; ")))])
+            }),
+        ));
+    }
+    if opts.only.is_none() {
+        let env = &env;
+        tasks.push((
+            "student bundle".into(),
+            Box::new(move || {
+                crate::util::say("bundle: unpacked into an empty folder, set up, each handout runs up to its first stub\n");
+                let dir = env.root.join("target/xtask/bundle");
+                std::fs::create_dir_all(&dir)?;
+                let archive = crate::bundle::write(env, &dir)?;
+                let problems = crate::bundle::check(env, &archive, &dir.join("unpacked"))?;
+                for p in &problems {
+                    crate::util::say(&format!("  {p}\n"));
+                }
+                Ok(vec![(problems.is_empty(), format!("student bundle: {}", problems.join("; ")))])
             }),
         ));
     }
@@ -220,37 +259,7 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
             ));
         }
     }
-    if opts.only.is_none() {
-        let env = &env;
-        tasks.push((
-            "student bundle".into(),
-            Box::new(move || {
-                crate::util::say("bundle: unpacked into an empty folder, set up, each handout runs up to its first stub\n");
-                let dir = env.root.join("target/xtask/bundle");
-                std::fs::create_dir_all(&dir)?;
-                let archive = crate::bundle::write(env, &dir)?;
-                let problems = crate::bundle::check(env, &archive, &dir.join("unpacked"))?;
-                for p in &problems {
-                    crate::util::say(&format!("  {p}\n"));
-                }
-                Ok(vec![(problems.is_empty(), format!("student bundle: {}", problems.join("; ")))])
-            }),
-        ));
-    }
     run_tasks(tasks, t);
-    if opts.only.is_none() {
-        println!(
-            "test: grading (solutions full marks, handouts 0 on stubbed parts, a crafted class graded as expected)"
-        );
-        let problems = crate::grade_check::self_test(&env)?;
-        for p in &problems {
-            println!("  {p}");
-        }
-        t.record(
-            problems.is_empty(),
-            format!("grading: {}", problems.join("; ")),
-        );
-    }
     let mut passed = passed.into_inner().expect("passed");
     passed.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -331,6 +340,46 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
     Some((count(" passed"), count(" failed")))
 }
 
+/// A count of unfinished tasks that others can wait on.
+struct Countdown {
+    left: std::sync::Mutex<usize>,
+    zero: std::sync::Condvar,
+}
+
+/// Counts its task down when dropped, however the task ends.
+struct CountdownGuard<'a>(&'a Countdown);
+
+impl Countdown {
+    fn new(n: usize) -> Self {
+        Countdown {
+            left: std::sync::Mutex::new(n),
+            zero: std::sync::Condvar::new(),
+        }
+    }
+
+    fn on_drop(&self) -> CountdownGuard<'_> {
+        CountdownGuard(self)
+    }
+
+    /// Blocks until every task has counted down.
+    fn wait(&self) {
+        let mut left = self.left.lock().expect("countdown");
+        while *left > 0 {
+            left = self.zero.wait(left).expect("countdown");
+        }
+    }
+}
+
+impl Drop for CountdownGuard<'_> {
+    fn drop(&mut self) {
+        let mut left = self.0.left.lock().expect("countdown");
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.0.zero.notify_all();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +400,22 @@ mod tests {
         t.record(false, "broken".into());
         assert_eq!((t.passed, t.failed), (1, 1));
         assert_eq!(t.failures, vec!["broken".to_string()]);
+    }
+
+    #[test]
+    fn countdown_releases_waiters_when_every_task_ends_even_by_error() {
+        let c = Countdown::new(2);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| c.wait());
+            scope.spawn(|| {
+                let _done = c.on_drop();
+            });
+            scope.spawn(|| -> std::result::Result<(), ()> {
+                let _done = c.on_drop();
+                Err(())
+            });
+            waiter.join().expect("waiter");
+        });
+        assert_eq!(*c.left.lock().expect("countdown"), 0);
     }
 }
