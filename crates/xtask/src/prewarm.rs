@@ -172,10 +172,14 @@ fn stamp(env: &Env, cwd: &Path, first_cell: &str) -> Result<String> {
     Ok(lines.join("\n") + "\n")
 }
 
-/// Every file under `dir` but its build output (`target/`).
+/// Every file under `dir` but its build output (`target/`) and hidden files (`cargo package`'s
+/// `.cargo_vcs_info.json` names the commit, which changes what no build reads).
 fn list_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
     for e in std::fs::read_dir(dir)?.flatten() {
         let path = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         if path.is_dir() {
             if e.file_name() != "target" {
                 list_files(&path, out)?;

@@ -4,6 +4,7 @@
 //!   prelude), through the project's kernel, which keeps its build directory between kernels
 //!   (`py/kernel.py`); beside it, the same cell in a fresh kernel with evcxr's own new temporary
 //!   directory, which is what every kernel did before (the support crate recompiled each time).
+//! - The kernel's start-up before that cell (what a restart costs on top of it).
 //! - The median time of a code cell (compile, link and run), over all cells of all notebooks.
 //! - The total of a warm `cargo xtask test` (run right after, so everything is built).
 //!
@@ -31,6 +32,7 @@ pub fn run() -> Result<()> {
 
     println!("bench startup: every notebook in a fresh kernel (fast mode)");
     let mut firsts = Vec::new();
+    let mut starts = Vec::new();
     let mut all_cells = Vec::new();
     for nb in &nbs {
         let run = Run {
@@ -49,6 +51,8 @@ pub fn run() -> Result<()> {
         }
         let first = out.cells.first().map_or(f64::NAN, |c| c.seconds);
         firsts.push((nb.name.clone(), first));
+        // What the runner waited before the first cell: the kernel's own start-up.
+        starts.push(out.seconds - out.cells.iter().map(|c| c.seconds).sum::<f64>());
         all_cells.extend(out.cells.iter().skip(1).map(|c| c.seconds));
     }
 
@@ -129,6 +133,12 @@ pub fn run() -> Result<()> {
         "first cell, fresh kernel, new build directory",
         secs(fresh_median),
         "(before)"
+    );
+    println!(
+        "{:<46} {:>10} {:>12}",
+        "kernel start-up before the first cell, median",
+        secs(median(&mut starts)),
+        "—"
     );
     println!(
         "{:<46} {:>10} {:>12}",

@@ -188,7 +188,7 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
         tasks.push((
             "student bundle".into(),
             Box::new(move || {
-                crate::util::say("bundle: unpacked into an empty folder, set up, each handout runs up to its first stub\n");
+                crate::util::say("bundle: unpacked into an empty folder, set up, the handout with the most set-up runs up to its first stub\n");
                 let dir = env.root.join("target/xtask/bundle");
                 std::fs::create_dir_all(&dir)?;
                 let archive = crate::bundle::write(env, &dir)?;
