@@ -481,7 +481,12 @@ pub fn grade(
     let warm = work.join(".prewarm");
     std::fs::create_dir_all(&warm)?;
     crate::util::say("grade: building the support crate for the grading kernels\n");
-    crate::prewarm::prewarm_pool(&env, &warm, &[("ELBO_KERNEL_POOL".into(), "grade".into())])?;
+    crate::prewarm::prewarm_pool(
+        &env,
+        &warm,
+        &[("ELBO_KERNEL_POOL".into(), "grade".into())],
+        lanes,
+    )?;
     // The largest notebooks first (more cells, longer runs), so that the lanes end together;
     // the rows keep the order of the task list (students alphabetically).
     let mut order: Vec<usize> = (0..tasks.len()).collect();

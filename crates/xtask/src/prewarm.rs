@@ -21,11 +21,17 @@ pub fn prewarm(env: &Env) -> Result<()> {
         "setup: pre-building the support crate and its dependencies for the kernels ({} build directories, as many as `test` runs kernels at once)\n",
         crate::lanes::jobs()
     ));
-    prewarm_pool(env, &nb_dir, &[])
+    prewarm_pool(env, &nb_dir, &[], crate::lanes::jobs())
 }
 
-/// [`prewarm`] for the kernels started in `cwd` with `env_vars` (e.g. the grader's own pool).
-pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Result<()> {
+/// [`prewarm`] of `jobs` build directories for the kernels started in `cwd` with `env_vars`
+/// (e.g. the grader's own pool, as many as it runs kernels at once).
+pub fn prewarm_pool(
+    env: &Env,
+    cwd: &Path,
+    env_vars: &[(String, String)],
+    jobs: usize,
+) -> Result<()> {
     let first = crate::execute::first_code_cell(&env.root.join("notebooks/00-tour.ipynb"))?;
     let dir = env.root.join("target/xtask");
     std::fs::create_dir_all(&dir)?;
@@ -42,9 +48,9 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
         .find(|(k, _)| k == "ELBO_KERNEL_POOL")
         .map_or("kernel", |(_, v)| v.as_str());
     let base = env.root.join("target/evcxr");
-    let jobs = crate::lanes::jobs();
+    let jobs = jobs.max(1);
     if pool != "kernel" {
-        seed_pool(env, pool)?;
+        seed_pool(env, pool, jobs)?;
     }
     let stamp = stamp(env, cwd, &first)?;
     let stamp_file = |i: usize| base.join(format!("{pool}-{i}/.prewarm-stamp"));
@@ -105,11 +111,12 @@ pub fn prewarm_pool(env: &Env, cwd: &Path, env_vars: &[(String, String)]) -> Res
     fail!("pre-building for the kernels failed (see above)");
 }
 
-/// A pool of its own (the grader's) starts from copies of the project's kernel slots, where
-/// missing. Done while no kernel runs: a copy taken while cargo writes would be torn.
-pub fn seed_pool(env: &Env, pool: &str) -> Result<()> {
+/// The first `n` build directories of a pool of its own (the grader's) start as copies of the
+/// project's kernel slots, where missing. Call it while no kernel runs: a copy taken while
+/// cargo writes would be torn.
+pub fn seed_pool(env: &Env, pool: &str, n: usize) -> Result<()> {
     let base = env.root.join("target/evcxr");
-    for i in 0..crate::lanes::jobs() {
+    for i in 0..n {
         copy_slot(&base, &format!("kernel-{i}"), &format!("{pool}-{i}"))?;
     }
     Ok(())
