@@ -202,6 +202,25 @@ pub fn execute(env: &Env, nb: &Notebook, output: &Path, run: &Run, label: &str) 
     Ok(out)
 }
 
+/// Writes a notebook of Rust code cells to `path` (the runner's scratch notebooks).
+pub fn write_scratch_notebook<S: AsRef<str>>(path: &Path, cells: &[S]) -> Result<()> {
+    let cells: Vec<serde_json::Value> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, src)| {
+            serde_json::json!({"cell_type": "code", "execution_count": null, "id": format!("c{i}"),
+                               "metadata": {}, "outputs": [], "source": src.as_ref()})
+        })
+        .collect();
+    let nb = serde_json::json!({
+        "cells": cells,
+        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
+        "nbformat": 4, "nbformat_minor": 5
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&nb)?)?;
+    Ok(())
+}
+
 /// The source of the first code cell of a notebook (every notebook's is the same set-up cell).
 pub fn first_code_cell(ipynb: &Path) -> Result<String> {
     let nb: Value = serde_json::from_str(&std::fs::read_to_string(ipynb)?)?;

@@ -36,13 +36,7 @@ pub fn prewarm_pool(
     let dir = env.root.join("target/xtask");
     std::fs::create_dir_all(&dir)?;
     let scratch = dir.join("prewarm.ipynb");
-    let nb = serde_json::json!({
-        "cells": [{"cell_type": "code", "execution_count": null, "id": "prewarm",
-                   "metadata": {}, "outputs": [], "source": first}],
-        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5
-    });
-    std::fs::write(&scratch, serde_json::to_string_pretty(&nb)?)?;
+    crate::execute::write_scratch_notebook(&scratch, &[&first])?;
     let pool = env_vars
         .iter()
         .find(|(k, _)| k == "ELBO_KERNEL_POOL")

@@ -52,21 +52,9 @@ fn write_notebook(env: &Env, rounds: u64) -> Result<(Notebook, Vec<Option<String
     for r in 1..=rounds {
         cells.extend(round(r));
     }
-    let json_cells: Vec<serde_json::Value> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, (src, _))| {
-            serde_json::json!({"cell_type": "code", "execution_count": null, "id": format!("c{i}"),
-                               "metadata": {}, "outputs": [], "source": src})
-        })
-        .collect();
-    let nb = serde_json::json!({
-        "cells": json_cells,
-        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5
-    });
     let path = dir.join(format!("stress-{rounds}.ipynb"));
-    std::fs::write(&path, serde_json::to_string_pretty(&nb)?)?;
+    let sources: Vec<&str> = cells.iter().map(|(src, _)| src.as_str()).collect();
+    crate::execute::write_scratch_notebook(&path, &sources)?;
     let expected = cells.into_iter().map(|(_, e)| e).collect();
     Ok((
         Notebook {
@@ -167,20 +155,7 @@ pub fn picks_up_edits(env: &Env) -> Result<Vec<String>> {
         ),
         "println!(\"probe says {}\", stale_probe::version());".to_string(),
     ];
-    let json_cells: Vec<serde_json::Value> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, src)| {
-            serde_json::json!({"cell_type": "code", "execution_count": null, "id": format!("c{i}"),
-                               "metadata": {}, "outputs": [], "source": src})
-        })
-        .collect();
-    let book = serde_json::json!({
-        "cells": json_cells,
-        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5
-    });
-    std::fs::write(&nb.ipynb, serde_json::to_string_pretty(&book)?)?;
+    crate::execute::write_scratch_notebook(&nb.ipynb, &cells)?;
     let mut problems = Vec::new();
     for version in [1, 2] {
         std::fs::write(

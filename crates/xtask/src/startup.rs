@@ -61,13 +61,7 @@ pub fn run() -> Result<()> {
     );
     let scratch = out_dir.join("first-cell.ipynb");
     let cell = first_code_cell(&nbs[0].ipynb)?;
-    let book = serde_json::json!({
-        "cells": [{"cell_type": "code", "execution_count": null, "id": "first",
-                   "metadata": {}, "outputs": [], "source": cell}],
-        "metadata": {"kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5
-    });
-    std::fs::write(&scratch, serde_json::to_string_pretty(&book)?)?;
+    crate::execute::write_scratch_notebook(&scratch, &[&cell])?;
     let mut fresh = Vec::new();
     for i in 0..2 {
         let run = Run {

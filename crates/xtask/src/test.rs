@@ -72,6 +72,29 @@ pub fn run_test(opts: &Options) -> Result<bool> {
 /// One unit of notebook work: its name and what it records (passed, what failed).
 type Task<'a> = (String, crate::lanes::Task<'a, Result<Vec<(bool, String)>>>);
 
+/// A task whose check returns the problems it found: it announces itself, lists them, and
+/// records one result under `name`.
+fn checked<'a>(
+    name: &'static str,
+    intro: &'static str,
+    check: impl FnOnce() -> Result<Vec<String>> + Send + 'a,
+) -> Task<'a> {
+    (
+        name.into(),
+        Box::new(move || {
+            crate::util::say(&format!("{intro}\n"));
+            let problems = check()?;
+            for p in &problems {
+                crate::util::say(&format!("  {p}\n"));
+            }
+            Ok(vec![(
+                problems.is_empty(),
+                format!("{name}: {}", problems.join("; ")),
+            )])
+        }),
+    )
+}
+
 /// Runs `tasks` side by side and adds their records to `t`.
 fn run_tasks(tasks: Vec<Task<'_>>, t: &mut Tally) {
     let (names, tasks): (Vec<String>, Vec<_>) = tasks.into_iter().unzip();
@@ -171,34 +194,23 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
     }
     if opts.only.is_none() {
         let (env, notebooks_done) = (&env, &notebooks_done);
-        tasks.push((
-            "grading".into(),
-            Box::new(move || {
+        tasks.push(checked(
+            "grading",
+            "grading: solutions full marks, handouts 0 on stubbed parts, a crafted class graded as expected",
+            move || {
                 notebooks_done.wait();
-                crate::util::say("grading: solutions full marks, handouts 0 on stubbed parts, a crafted class graded as expected\n");
-                let problems = crate::grade_check::self_test(env)?;
-                for p in &problems {
-                    crate::util::say(&format!("  {p}\n"));
-                }
-                Ok(vec![(problems.is_empty(), format!("grading: {}", problems.join("; ")))])
-            }),
+                crate::grade_check::self_test(env)
+            },
         ));
-    }
-    if opts.only.is_none() {
-        let env = &env;
-        tasks.push((
-            "student bundle".into(),
-            Box::new(move || {
-                crate::util::say("bundle: unpacked into an empty folder, set up, the handout with the most set-up runs up to its first stub\n");
+        tasks.push(checked(
+            "student bundle",
+            "bundle: unpacked into an empty folder, set up, the handout with the most set-up runs up to its first stub",
+            move || {
                 let dir = env.root.join("target/xtask/bundle");
                 std::fs::create_dir_all(&dir)?;
                 let archive = crate::bundle::write(env, &dir)?;
-                let problems = crate::bundle::check(env, &archive, &dir.join("unpacked"))?;
-                for p in &problems {
-                    crate::util::say(&format!("  {p}\n"));
-                }
-                Ok(vec![(problems.is_empty(), format!("student bundle: {}", problems.join("; ")))])
-            }),
+                crate::bundle::check(env, &archive, &dir.join("unpacked"))
+            },
         ));
     }
     if opts.only.is_none() {
@@ -217,16 +229,10 @@ fn notebook_tests(opts: &Options, t: &mut Tally) -> Result<()> {
                 )])
             }),
         ));
-        tasks.push((
-            "edit pick-up".into(),
-            Box::new(move || {
-                crate::util::say("runner: kernels reuse their build directory and still pick up an edited crate\n");
-                let problems = crate::selftest::picks_up_edits(env)?;
-                for p in &problems {
-                    crate::util::say(&format!("  {p}\n"));
-                }
-                Ok(vec![(problems.is_empty(), format!("edit pick-up: {}", problems.join("; ")))])
-            }),
+        tasks.push(checked(
+            "edit pick-up",
+            "runner: kernels reuse their build directory and still pick up an edited crate",
+            move || crate::selftest::picks_up_edits(env),
         ));
         let dir = env.root.join("crates/xtask/tests/notebooks");
         for (name, cell, text) in SELF_TESTS {
