@@ -7,11 +7,10 @@
 // support crate `elbo`, an **executable check** that fails if the maths is wrong, and a **plot**
 // or **table** that shows it.
 //
-// The first code cell of every notebook turns on evcxr's compile cache (so the second run of any
-// notebook does not rebuild the dependencies) and loads the support crate by relative path.
+// The first code cell of every notebook loads the support crate by relative path (its compiled
+// form is kept between kernels, so only the first run on a machine builds it).
 
 // %%
-// :cache 4096
 // :dep elbo = { path = "../crates/elbo" }
 use elbo::prelude::*;
 

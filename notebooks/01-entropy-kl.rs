@@ -57,11 +57,9 @@
 // and, for the last section, `elbo::kl_fit` (a Gaussian mixture $p$, its moment-matched Gaussian,
 // the forward and reverse divergences to a Gaussian $q$, and the reverse fit).
 //
-// The first cell loads the crate (the `:cache` line lets later kernels reuse its compiled
-// dependencies).
+// The first cell loads the crate.
 
 // %%
-// :cache 4096
 // :dep elbo = { path = "../crates/elbo" }
 use elbo::prelude::*;
 use elbo::info::*;

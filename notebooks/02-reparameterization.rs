@@ -53,7 +53,6 @@
 // test command (`fast_mode()`), the sample sizes shrink so that the notebook runs in seconds.
 
 // %%
-// :cache 4096
 // :dep elbo = { path = "../crates/elbo" }
 use elbo::prelude::*;
 use elbo::estimators::*;

@@ -69,7 +69,6 @@
 // times differ).
 
 // %%
-// :cache 4096
 // :dep elbo = { path = "../crates/elbo" }
 use elbo::prelude::*;
 use elbo::data::{self, Mnist};

@@ -4,9 +4,9 @@
 
 The kernel spec that `cargo xtask setup` registers runs this instead of evcxr_jupyter itself.
 
-Why: evcxr compiles each kernel's code in a fresh temporary directory, and its `:cache` keeps
-only registry crates, so every new kernel recompiled the support crate (20-40 s before the first
-cell ran). Here each kernel gets a *slot*, `target/evcxr/POOL-N/` (EVCXR_TMPDIR), that outlives
+Why: evcxr compiles each kernel's code in a fresh temporary directory, so every new kernel
+recompiled the support crate (20-40 s before the first cell ran; evcxr's `:cache` keeps only
+registry crates, and is not used: see the README). Here each kernel gets a *slot*, `target/evcxr/POOL-N/` (EVCXR_TMPDIR), that outlives
 it: cargo's own fingerprints then keep the support crate and every dependency built, and rebuild
 exactly what changed (an edited source file of the crate is recompiled, nothing stale is run).
 

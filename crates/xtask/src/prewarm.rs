@@ -12,9 +12,17 @@ use crate::util::{Result, fail, output, run};
 use std::path::Path;
 use std::process::Command;
 
+/// The pre-build's second cell: it names an undefined value, so evcxr, unable to infer its type,
+/// runs `cargo check`, which builds every dependency a second time in check mode (metadata
+/// only). Without it, the first cell of a kernel's life that does not compile — in a handout, the
+/// check right after an unfinished stub — waited 40 s for that, and a grader's 30 s limit called
+/// it a hang.
+const CHECK_CELL: &str = "let evcxr_prewarm_check = evcxr_prewarm_undefined;";
+
 /// Builds the support crate and its dependencies for the kernels: executes a notebook made of the
-/// notebooks' first cell in as many build directories of the kernel pool as `test` runs kernels
-/// at once, so the next kernels' first cells find everything compiled.
+/// notebooks' first cell and [`CHECK_CELL`] in as many build directories of the kernel pool as
+/// `test` runs kernels at once, so the next kernels find everything compiled, for building and
+/// for checking.
 pub fn prewarm(env: &Env) -> Result<()> {
     let nb_dir = env.root.join("notebooks");
     crate::util::say(&format!(
@@ -36,7 +44,7 @@ pub fn prewarm_pool(
     let dir = env.root.join("target/xtask");
     std::fs::create_dir_all(&dir)?;
     let scratch = dir.join("prewarm.ipynb");
-    crate::execute::write_scratch_notebook(&scratch, &[&first])?;
+    crate::execute::write_scratch_notebook(&scratch, &[first.as_str(), CHECK_CELL])?;
     let pool = env_vars
         .iter()
         .find(|(k, _)| k == "ELBO_KERNEL_POOL")
@@ -46,7 +54,7 @@ pub fn prewarm_pool(
     if pool != "kernel" {
         seed_pool(env, pool, jobs)?;
     }
-    let stamp = stamp(env, cwd, &first)?;
+    let stamp = stamp(env, cwd, &format!("{first}\n{CHECK_CELL}"))?;
     let stamp_file = |i: usize| base.join(format!("{pool}-{i}/.prewarm-stamp"));
     let current = |i: usize| {
         base.join(format!("{pool}-{i}/target")).is_dir()
@@ -62,14 +70,23 @@ pub fn prewarm_pool(
         let run = crate::execute::Run {
             cwd: Some(cwd.to_path_buf()),
             env: env_vars.to_vec(),
+            // The second cell fails by design.
+            expect_failure: true,
             ..Default::default()
         };
         let book = crate::execute::Notebook {
-            name: format!("prewarm {}", i + 1),
+            name: format!(
+                "prewarm {} (build, then check: its cell 2 fails on purpose)",
+                i + 1
+            ),
             ipynb: scratch.clone(),
         };
         let out = dir.join(format!("prewarm-executed-{i}.ipynb"));
-        crate::execute::execute(env, &book, &out, &run, "  build:").map(|o| o.passed())
+        let out = crate::execute::execute(env, &book, &out, &run, "  build:")?;
+        Ok(out.cells.first().is_some_and(|c| c.failure.is_none())
+            && out.failure.as_ref().is_some_and(|f| {
+                f.code_cell == 2 && f.message().contains("evcxr_prewarm_undefined")
+            }))
     };
     // One kernel builds first, alone: two kernels compiling the same dependency at once trip over
     // evcxr's shared compile cache ("Failed to wrap rustc"). Its slot then seeds the others.

@@ -69,8 +69,11 @@ pub fn run_test(opts: &Options) -> Result<bool> {
     Ok(t.failed == 0)
 }
 
-/// One unit of notebook work: its name and what it records (passed, what failed).
-type Task<'a> = (String, crate::lanes::Task<'a, Result<Vec<(bool, String)>>>);
+/// What a unit of notebook work records: for each check, whether it passed and what failed.
+type Records = Result<Vec<(bool, String)>>;
+
+/// One unit of notebook work: its name and what it records.
+type Task<'a> = (String, crate::lanes::Task<'a, Records>);
 
 /// A task whose check returns the problems it found: it announces itself, lists them, and
 /// records one result under `name`.
@@ -95,10 +98,37 @@ fn checked<'a>(
     )
 }
 
-/// Runs `tasks` side by side and adds their records to `t`.
+/// Runs `tasks` side by side and adds their records to `t`; then prints how long each took (what
+/// to shorten first to make the test faster).
 fn run_tasks(tasks: Vec<Task<'_>>, t: &mut Tally) {
     let (names, tasks): (Vec<String>, Vec<_>) = tasks.into_iter().unzip();
-    for (name, result) in names.into_iter().zip(crate::lanes::run(tasks)) {
+    let timed: Vec<crate::lanes::Task<'_, (Records, f64)>> = tasks
+        .into_iter()
+        .map(|task| -> crate::lanes::Task<'_, _> {
+            Box::new(move || {
+                let start = Instant::now();
+                let result = task();
+                (result, start.elapsed().as_secs_f64())
+            })
+        })
+        .collect();
+    let results = crate::lanes::run(timed);
+    let mut took: Vec<(f64, &str)> = results
+        .iter()
+        .zip(&names)
+        .map(|((_, s), n)| (*s, n.as_str()))
+        .collect();
+    took.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let list: Vec<String> = took
+        .iter()
+        .map(|(s, n)| format!("{n} {}", secs(*s)))
+        .collect();
+    println!(
+        "test: time per task ({} at a time): {}",
+        crate::lanes::jobs(),
+        list.join(", ")
+    );
+    for (name, (result, _)) in names.into_iter().zip(results) {
         match result {
             Ok(records) => {
                 for (ok, what) in records {
