@@ -7,14 +7,15 @@ use crate::setup::Env;
 use crate::util::Result;
 use serde_json::Value;
 
-/// The grader's own test, on the runs `cargo xtask test` just made and one real grading run:
+/// The grader's own test, on one real grading run and the runs `cargo xtask test` makes
+/// (`wait_for_runs` returns once they are written):
 /// every solution grades full marks; every untouched handout grades 0 on its stubbed parts (it
 /// stops there as unfinished) and full on the others; a crafted class — a solution, and a student
 /// whose notebook 02 panics in (a), hangs in (b) and answers (c) wrongly, beside a notebook of
 /// another assignment, a file that is not a notebook and a stray file — grades exactly as
-/// expected. (An untouched handout is not graded again for real: the handouts' own runs above are
+/// expected. (An untouched handout is not graded again for real: the handouts' own runs in the test are
 /// scored by the same code, and a kernel costs 20 s.) Returns the problems found.
-pub fn self_test(env: &Env) -> Result<Vec<String>> {
+pub fn self_test(env: &Env, wait_for_runs: impl FnOnce()) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let base = env.root.join("target/xtask/grade-test");
     let work = base.join("out/work");
@@ -25,61 +26,6 @@ pub fn self_test(env: &Env) -> Result<Vec<String>> {
     clear_except(&base.join("out"), &["work"])?;
     clear_except(&work, crate::grade::RESERVED)?;
     std::fs::create_dir_all(&work)?;
-    let assignments = assignments(env, &work)?;
-    for a in &assignments {
-        let solution = read_notebook(
-            &env.root
-                .join(format!("target/xtask/notebooks/{}.ipynb", a.name)),
-        );
-        let handout = read_notebook(
-            &env.root
-                .join(format!("target/xtask/student/{}-executed.ipynb", a.name)),
-        );
-        let (Some(solution), Some(handout)) = (solution, handout) else {
-            problems.push(format!(
-                "{}: no executed solution and handout to grade",
-                a.name
-            ));
-            continue;
-        };
-        for r in score("solution", a, &solution, &outcome_of(&solution)) {
-            if r.status != Status::Ok || r.passed != r.total {
-                problems.push(format!(
-                    "solution {} part {}: {}/{} {}",
-                    a.name,
-                    r.part,
-                    r.passed,
-                    r.total,
-                    r.status.name()
-                ));
-            }
-        }
-        let p = parts(&handout, &a.name);
-        let stubbed: Vec<String> = cells(&handout)
-            .iter()
-            .zip(&p)
-            .filter(|(c, _)| source(c).contains("todo!("))
-            .filter_map(|(_, part)| part.clone())
-            .collect();
-        for r in score("handout", a, &handout, &outcome_of(&handout)) {
-            let ok = if stubbed.contains(&r.part) {
-                r.passed == 0 && r.status == Status::Unfinished
-            } else {
-                r.passed == r.total
-            };
-            if !ok {
-                problems.push(format!(
-                    "handout {} part {}: {}/{} {}",
-                    a.name,
-                    r.part,
-                    r.passed,
-                    r.total,
-                    r.status.name()
-                ));
-            }
-        }
-    }
-
     // A crafted class, graded for real.
     let subs = base.join("subs");
     for s in ["alice", "carol"] {
@@ -184,6 +130,65 @@ pub fn self_test(env: &Env) -> Result<Vec<String>> {
         expect("carol", "notes.txt", "-", Status::Unexpected, true, ""),
     ];
     problems.extend(wanted.into_iter().flatten());
+
+    // The notebooks' and handouts' runs of this `cargo xtask test`, scored: they may still be
+    // running beside the class (which needs none of them), hence the wait here, not before.
+    wait_for_runs();
+    let assignments = assignments(env, &work)?;
+    for a in &assignments {
+        let solution = read_notebook(
+            &env.root
+                .join(format!("target/xtask/notebooks/{}.ipynb", a.name)),
+        );
+        let handout = read_notebook(
+            &env.root
+                .join(format!("target/xtask/student/{}-executed.ipynb", a.name)),
+        );
+        let (Some(solution), Some(handout)) = (solution, handout) else {
+            problems.push(format!(
+                "{}: no executed solution and handout to grade",
+                a.name
+            ));
+            continue;
+        };
+        for r in score("solution", a, &solution, &outcome_of(&solution)) {
+            if r.status != Status::Ok || r.passed != r.total {
+                problems.push(format!(
+                    "solution {} part {}: {}/{} {}",
+                    a.name,
+                    r.part,
+                    r.passed,
+                    r.total,
+                    r.status.name()
+                ));
+            }
+        }
+        let p = parts(&handout, &a.name);
+        let stubbed: Vec<String> = cells(&handout)
+            .iter()
+            .zip(&p)
+            .filter(|(c, _)| source(c).contains("todo!("))
+            .filter_map(|(_, part)| part.clone())
+            .collect();
+        for r in score("handout", a, &handout, &outcome_of(&handout)) {
+            let ok = if stubbed.contains(&r.part) {
+                r.passed == 0 && r.status == Status::Unfinished
+            } else {
+                r.passed == r.total
+            };
+            if !ok {
+                problems.push(format!(
+                    "handout {} part {}: {}/{} {}",
+                    a.name,
+                    r.part,
+                    r.passed,
+                    r.total,
+                    r.status.name()
+                ));
+            }
+        }
+    }
+
     if !base.join("out/grades.csv").is_file() || !base.join("out/grades.html").is_file() {
         problems.push("grades.csv or grades.html was not written".into());
     }
