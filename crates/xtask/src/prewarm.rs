@@ -88,8 +88,8 @@ pub fn prewarm_pool(
                 f.code_cell == 2 && f.message().contains("evcxr_prewarm_undefined")
             }))
     };
-    // One kernel builds first, alone: two kernels compiling the same dependency at once trip over
-    // evcxr's shared compile cache ("Failed to wrap rustc"). Its slot then seeds the others.
+    // One kernel builds first, alone, and its slot seeds the others: one build of polars and the
+    // rest instead of one per slot, side by side on the same cores.
     if !base.join(format!("{pool}-0/target")).is_dir() && !kernel(0)? {
         fail!("pre-building for the kernels failed (see above)");
     }
@@ -97,7 +97,7 @@ pub fn prewarm_pool(
         copy_slot(&base, &format!("{pool}-0"), &format!("{pool}-{i}"))?;
     }
     // Then all at once, so that each kernel holds its own slot: each brings its slot up to date
-    // (the support crate, if it changed). A second attempt covers a cache race all the same.
+    // (the support crate, if it changed). A second attempt covers a transient failure.
     for attempt in 1..=2 {
         let tasks: Vec<crate::lanes::Task<'_, Result<bool>>> = (0..jobs)
             .map(|i| -> crate::lanes::Task<'_, Result<bool>> {

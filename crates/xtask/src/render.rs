@@ -27,8 +27,8 @@ pub fn run_render(only: Option<&str>) -> Result<()> {
         "render: executing {} notebooks in fresh kernels (full configuration), {jobs} at a time",
         nbs.len()
     );
-    // Every kernel's build directory ready first: two kernels must not build the dependencies
-    // side by side (evcxr's shared compile cache), and none of it is a notebook's time.
+    // Every kernel's build directory ready first: the dependencies are built once and copied, not
+    // once per kernel side by side, and none of it is a notebook's time.
     crate::prewarm::prewarm(&env)?;
     // Longest first (the VAE), so the lanes end together. What a notebook prints does not
     // depend on what runs beside it: every random routine is seeded, training runs a fixed
